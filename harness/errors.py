@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,13 @@ def raise_all(errors: Iterable[HarnessError]) -> None:
         raise found[0]
     if found:
         raise HarnessErrors(found)
+
+
+class ExitCode(IntEnum):
+    """Exit codes of `autopilot-harness` commands (and of `harness.runner`)."""
+
+    OK = 0  # everything passed / nothing found
+    FAILED = 1  # tests or contracts failed, lint found problems
+    BAD_INPUT = 2  # unreadable or invalid input, bad options
+    INTERNAL_ERROR = 3  # a bug in the kit
+    NOTHING_COLLECTED = 5  # no scenario found

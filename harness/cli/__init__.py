@@ -1,0 +1,81 @@
+"""`autopilot-harness` — the command line face. Thin: parsing here, work in the runner and engines.
+
+Subcommand modules are imported only when used, so `autopilot-harness --version` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from harness import __version__
+from harness.errors import ExitCode, HarnessError
+
+
+def _add_bot_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bot", action="append", default=[], metavar="[UA…=]SCHEMA.json",
+                   help="assistant export to run; with a flow, map its SID: UA…=path (repeatable)")
+    p.add_argument("--channel", default="sms", choices=["sms", "whatsapp", "chat", "messenger", "voice"],
+                   help="channel of the conversation (default: sms)")
+    p.add_argument("--user", default=None, help="the user's identity / phone number (default +15555550100)")
+    p.add_argument("--target-task", default=None, help="route the first message to this task")
+    p.add_argument("--memory", default=None, metavar="JSON", help="initial memory, a JSON object")
+    p.add_argument("--url-map", action="append", default=[], metavar="PROD=LOCAL",
+                   help="send requests for the production URL prefix PROD to LOCAL (repeatable)")
+    p.add_argument("--auth-token", default=None, help="auth token used to sign webhooks (X-Twilio-Signature)")
+    p.add_argument("--functions", action="append", default=[], metavar="DIR",
+                   help="serve this Functions folder with twilio-run on a free port and map its URLs")
+    p.add_argument("--clock", default=None, metavar="ISO", help="start the clock at this instant (UTC)")
+    p.add_argument("--threshold", type=float, default=None, help="routing confidence threshold")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autopilot-harness",
+        description="Offline runtime and test kit for Twilio Autopilot bots and their Studio flows.",
+    )
+    parser.add_argument("--version", action="version", version=f"autopilot-harness {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="talk to a bot (and its flow), interactively or scripted",
+                          description="Talk to an assistant offline. Without --say, reads lines from stdin.")
+    _add_bot_options(chat)
+    chat.add_argument("--say", action="append", default=None, metavar="TEXT",
+                      help="a user message (repeatable); without it, chat interactively")
+    chat.add_argument("--flow", default=None, metavar="FLOW.json", help="run the whole Studio flow")
+    chat.add_argument("--subflow", action="append", default=[], metavar="FW…=FILE",
+                      help="a subflow definition for run-subflow widgets (repeatable)")
+    chat.add_argument("--workflow", default=None, metavar="WORKFLOW.json",
+                      help="TaskRouter workflow configuration deciding the queue of a Flex handoff")
+    chat.add_argument("--json", action="store_true", help="print the transcript as one JSON object")
+    chat.add_argument("--explain", action="store_true", help="show why each message routed where it did")
+
+    lint = sub.add_parser("lint", help="validate assistant schemas and Studio flows",
+                          description="Validate files; exit 0 clean, 1 problems found, 2 unreadable input.")
+    lint.add_argument("files", nargs="+", metavar="FILE")
+    lint.add_argument("--json", action="store_true", help="print findings as JSON")
+    return parser
+
+
+COMMANDS = {"chat": "harness.cli.chat", "lint": "harness.cli.lint"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help/--version exit 0, bad usage exits 2
+        return int(exit_.code or 0)
+    if not args.command:
+        parser.print_help()
+        return ExitCode.BAD_INPUT
+    module = importlib.import_module(COMMANDS[args.command])
+    try:
+        return int(module.run(args))
+    except HarnessError as err:
+        print(f"autopilot-harness {args.command}: {err.render()}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
