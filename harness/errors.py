@@ -31,7 +31,7 @@ class Location:
         return where
 
     def child(self, *parts: str | int) -> Location:
-        """The location of a member below this one (line and column are dropped: they belong to the parent)."""
+        """The location of a member below this one (line and column belong to the parent: dropped)."""
         pointer = self.pointer
         for part in parts:
             pointer += "/" + escape_pointer(part)
@@ -61,7 +61,8 @@ class HarnessError(Exception):
         """Fill in the location where the error was raised without one (the file is known higher up)."""
         if self.location is None or (self.location.path is None and location.path is not None):
             pointer = self.location.pointer if self.location else location.pointer
-            self.location = Location(location.path, pointer or location.pointer, location.line, location.column)
+            self.location = Location(location.path, pointer or location.pointer,
+                                     location.line, location.column)
         return self
 
     def render(self) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import Location
+from harness.errors import HarnessError, Location
+from harness.sources import Source
 
 TASK_SCHEME = "task://"
 
@@ -99,6 +100,9 @@ class Assistant:
     sid: str | None = None  # "UA…" when known (from a flow's bot map)
     path: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    source: Source | None = field(default=None, repr=False, compare=False)  # the parsed file, for lines
+    # problems Twilio tolerated at import time (e.g. a default naming a missing task): reported, not raised
+    warnings: tuple[HarnessError, ...] = field(default=(), repr=False, compare=False)
 
     def task(self, name: str) -> Task | None:
         for t in self.tasks:
@@ -117,6 +121,10 @@ class Assistant:
         return tuple(t.unique_name for t in self.tasks)
 
     def location(self, pointer: str = "") -> Location:
+        """Where `pointer` is in the assistant's file (with line and column when the file was parsed)."""
+        if self.source is not None and self.source.text:
+            found = self.source.locate(pointer)
+            return Location(self.path, pointer, found.line, found.column)
         return Location(self.path, pointer)
 
 
