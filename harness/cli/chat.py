@@ -1,0 +1,114 @@
+"""`autopilot-harness chat`: talk to a bot offline, scripted (--say) or interactively."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from harness.errors import ExitCode, HarnessError
+from harness.runner.session import (
+    Session,
+    SessionOptions,
+    parse_bot_options,
+    parse_memory,
+    parse_url_map,
+)
+from harness.transcript import Turn
+
+
+def options_from_args(args: argparse.Namespace) -> SessionOptions:
+    options = SessionOptions(
+        bots=parse_bot_options(args.bot),
+        url_map=parse_url_map(args.url_map),
+        functions=[Path(f) for f in args.functions],
+        clock=args.clock,
+        threshold=args.threshold,
+    )
+    if args.auth_token:
+        options.auth_token = args.auth_token
+    if getattr(args, "flow", None):
+        options.flow = Path(args.flow)
+    if getattr(args, "workflow", None):
+        options.workflow = Path(args.workflow)
+    for item in getattr(args, "subflow", []) or []:
+        sid, _, path = item.partition("=")
+        options.subflows[sid] = Path(path)
+    return options
+
+
+def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    options = options_from_args(args)
+    memory = parse_memory(args.memory)
+    if args.clock:
+        from harness.clock import parse_instant
+
+        try:
+            parse_instant(args.clock)
+        except ValueError:
+            print(f"autopilot-harness chat: --clock {args.clock!r}: expected an ISO 8601 instant",
+                  file=sys.stderr)
+            return ExitCode.BAD_INPUT
+    with Session(options) as session:
+        conversation = session.conversation(channel=args.channel, user=args.user,
+                                            target_task=args.target_task, memory=memory)
+        scripted = args.say is not None
+        messages = args.say if scripted else _prompted(stdin, stdout)
+        for text in messages:
+            try:
+                turn = conversation.say(text)
+            except HarnessError as err:
+                if scripted:
+                    raise
+                print(f"! {err.render()}", file=stdout)
+                continue
+            if not args.json:
+                _print_turn(turn, stdout, explain=args.explain)
+        if args.json:
+            json.dump(conversation.transcript().to_dict(), stdout, indent=2, default=str)
+            stdout.write("\n")
+        elif conversation.transcript().ended:
+            print("(the dialogue has ended)", file=stdout)
+    return ExitCode.OK
+
+
+def _prompted(stdin: TextIO, stdout: TextIO) -> Any:
+    interactive = stdin.isatty()
+    if interactive:
+        print("Talking to the bot offline. Type a message; an empty line or Ctrl-D quits.", file=stdout)
+    while True:
+        if interactive:
+            stdout.write("you> ")
+            stdout.flush()
+        line = stdin.readline()
+        if not line or (interactive and not line.strip()):
+            return
+        text = line.rstrip("\n")
+        if text.strip():
+            if not interactive:
+                print(f"you> {text}", file=stdout)
+            yield text
+
+
+def _print_turn(turn: Turn, out: TextIO, *, explain: bool) -> None:
+    confidence = f"{turn.confidence:.2f}" if turn.confidence is not None else "-"
+    fields = ", ".join(f"{k}={v.get('value')}" for k, v in turn.fields.items())
+    route = f"[{turn.task or 'no task'} · confidence {confidence}"
+    if turn.next_best_task:
+        route += f" · next best {turn.next_best_task}"
+    if fields:
+        route += f" · {fields}"
+    route += "]"
+    if turn.routing in ("collect",):
+        route = f"[answer to {turn.task}]"
+    print(f"  {route}", file=out)
+    for reply in turn.replies:
+        print(f"bot> {reply}", file=out)
+    if explain and turn.ranking:
+        for candidate in turn.ranking[:5]:
+            sample = f'  "{candidate.sample}"' if candidate.sample else ""
+            print(f"    {candidate.score:6.3f}  {candidate.task}{sample}", file=out)

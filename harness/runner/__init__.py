@@ -1,0 +1,1 @@
+"""The one runner both faces (CLI, pytest plugin) use."""
