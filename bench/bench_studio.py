@@ -1,0 +1,126 @@
+"""Benchmark: complete Flex hand-off conversations through the Studio engine, per second, on one core.
+
+One conversation = the hospitality flow `examples/hospitality/flows/flex_messaging.json` with a fake
+in-process bot of negligible cost: 5 inbound messages (4 answered by the bot, the 5th asks for an agent),
+then the split on `memory.sendToAgent`, Send to Flex with the memory rendered through `to_json`, and the
+task routed by `examples/hospitality/workflow.json`. The flow is loaded once (templates parsed once).
+
+    python bench/bench_studio.py [--conversations 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from harness.clock import FixedClock  # noqa: E402
+from harness.engines.studio.engine import StudioEnvironment  # noqa: E402
+from harness.engines.twilio.taskrouter import FakeTaskRouter, load_workflow  # noqa: E402
+from harness.models.flow import load_flow  # noqa: E402
+
+HOSPITALITY = ROOT / "examples" / "hospitality"
+MESSAGES = ("hello", "what time is breakfast?", "can I get towels", "is the pool open", "talk to an agent")
+
+
+@dataclass
+class Reply:
+    kind: str
+    text: str
+
+
+@dataclass
+class Turn:
+    task: str | None
+    fields: dict[str, dict[str, str]]
+    replies: tuple[Reply, ...]
+    ended: bool
+    memory: dict[str, Any]
+    user: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "user": self.user}
+
+
+class Dialogue:
+    def __init__(self, sid: str, user: str) -> None:
+        self.sid = sid
+        self.ended = False
+        self.memory: dict[str, Any] = {"twilio": {"chat": {"From": user}}}
+        self.final_memory: dict[str, Any] = {}
+
+    def send(self, text: str) -> Turn:
+        if "agent" in text:
+            self.memory["sendToAgent"] = True
+            self.ended = True
+            self.final_memory = self.memory
+            return Turn("send_to_agent", {}, (Reply("say", "Connecting you."),), True, self.memory, text)
+        return Turn("faq", {}, (Reply("say", "Happy to help."),), False, self.memory, text)
+
+
+class Bot:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def start(
+        self, *, channel: str, user: str, memory: Any = None, target_task: str | None = None
+    ) -> Dialogue:
+        self.count += 1
+        return Dialogue(f"UK{self.count:032x}", user)
+
+
+def run(conversations: int) -> dict[str, Any]:
+    clock = FixedClock()
+    queues = json.loads((HOSPITALITY / "queues.json").read_text())
+    router = FakeTaskRouter(
+        {"WW00000000000000000000000000000001": load_workflow(HOSPITALITY / "workflow.json")},
+        queues,
+        clock=clock,
+    )
+    env = StudioEnvironment(
+        bots={"*": Bot()}, clock=clock, taskrouter=router, auth_token="t", account_sid="AC" + "a" * 32
+    )
+    loaded = env.load(load_flow(HOSPITALITY / "flows" / "flex_messaging.json"))
+    contact = "+14155550123"
+    payload = {
+        "To": "+14155550000",
+        "ChannelSid": "CH" + "b" * 32,
+        "InstanceSid": "IS" + "c" * 32,
+        "ChannelAttributes": json.dumps({"from": contact, "channel_type": "sms"}),
+    }
+    start = time.perf_counter()
+    for _ in range(conversations):
+        execution = loaded.inbound(contact, MESSAGES[0], **payload)
+        for text in MESSAGES[1:]:
+            loaded.inbound(contact, text)
+        if execution.status != "ended" or len(execution.flex_tasks) != 1:
+            raise SystemExit(f"conversation did not hand off: {execution!r}")
+        router.tasks.clear()  # keep memory flat over a long run
+        router.events.clear()
+        env.outbox.clear()
+    elapsed = time.perf_counter() - start
+    return {
+        "conversations": conversations,
+        "seconds": round(elapsed, 3),
+        "per_second": round(conversations / elapsed),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=5000)
+    args = parser.parse_args()
+    run(200)  # warm up (imports, caches)
+    result = run(args.conversations)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

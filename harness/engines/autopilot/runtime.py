@@ -1,0 +1,93 @@
+"""The offline Autopilot service: train an assistant once, then start dialogues with it.
+
+    runtime = AutopilotRuntime(url_map={"https://*.twil.io": "http://127.0.0.1:3000"})
+    bot = runtime.train(load_assistant("examples/hospitality/assistant.json"))
+    dialogue = bot.start(channel="sms", user="+15555550100")
+    dialogue.send("I need towels").texts   # ["How many would you like?"]
+
+"Training" builds the router's indexes (docs/autopilot-engine.md); it is cheap and done once per assistant.
+`TrainedAssistant` satisfies the Studio engine's BotPort protocol, so a flow's Autopilot widget drives it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import requests
+
+from harness.clock import Clock, FixedClock
+from harness.engines.autopilot.dialogue import Dialogue
+from harness.engines.autopilot.fieldtypes import FieldResolver
+from harness.engines.autopilot.router import Router, Routing
+from harness.engines.autopilot.webhooks import DEFAULT_TIMEOUT, WebhookClient
+from harness.engines.twilio.urlmap import UrlMap
+from harness.models.assistant import Assistant, task_target
+from harness.sids import SidFactory
+
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
+DEFAULT_AUTH_TOKEN = "harness-test-auth-token"
+DEFAULT_THRESHOLD = 0.4
+
+
+class AutopilotRuntime:
+    """What lives for a whole run: the clock, the URL map, the webhook client and SID factory."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        url_map: Mapping[str, str] | UrlMap | None = None,
+        auth_token: str = DEFAULT_AUTH_TOKEN,
+        account_sid: str = DEFAULT_ACCOUNT_SID,
+        threshold: float = DEFAULT_THRESHOLD,
+        http: requests.Session | None = None,
+        sids: SidFactory | None = None,
+        sign_requests: bool = True,
+        sign_local_url: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.clock: Clock = clock or FixedClock()
+        self.url_map = url_map if isinstance(url_map, UrlMap) else UrlMap(url_map)
+        self.account_sid = account_sid
+        self.threshold = threshold
+        self.sids = sids or SidFactory()
+        self.webhooks = WebhookClient(
+            url_map=self.url_map, auth_token=auth_token, timeout=timeout, sign=sign_requests,
+            sign_local_url=sign_local_url, http=http,
+        )
+
+    def train(self, assistant: Assistant, *, threshold: float | None = None) -> TrainedAssistant:
+        return TrainedAssistant(self, assistant, threshold=self.threshold if threshold is None else threshold)
+
+
+class TrainedAssistant:
+    """An assistant ready to talk (the BotPort the Studio engine drives)."""
+
+    def __init__(self, runtime: AutopilotRuntime, assistant: Assistant, *, threshold: float) -> None:
+        self.runtime = runtime
+        self.assistant = assistant
+        self.clock = runtime.clock
+        self.webhooks = runtime.webhooks
+        self.account_sid = runtime.account_sid
+        self.sid = assistant.sid or _stable_sid("UA", assistant.unique_name)
+        self.resolver = FieldResolver(assistant, runtime.clock)
+        fallback = task_target(assistant.defaults.fallback or "") or None
+        self.router = Router(assistant, resolver=self.resolver, threshold=threshold, fallback_task=fallback)
+
+    def start(self, *, channel: str = "sms", user: str = "+15555550100", memory: Mapping[str, Any] | None = None,
+              target_task: str | None = None) -> Dialogue:
+        return Dialogue(self, sid=self.runtime.sids.make("UK"), channel=channel, user=user, memory=memory,
+                        target_task=target_task or None)
+
+    def route(self, text: str, *, candidates: Collection[str] | None = None) -> Routing:
+        return self.router.route(text, candidates=candidates)
+
+    def explain(self, text: str, *, candidates: Collection[str] | None = None) -> Routing:
+        """Every task ranked with its score and the sample that decided."""
+        return self.router.explain(text, candidates=candidates)
+
+
+def _stable_sid(prefix: str, name: str) -> str:
+    return prefix + hashlib.sha1(name.encode()).hexdigest()[:32]

@@ -1,0 +1,639 @@
+"""What each Studio widget does when the engine enters it (reference/studio.md §2, docs/studio-flows.md).
+
+A handler is stateless and shared by every execution. `enter` returns `Done(event, outputs)` or
+`Park(deadline)`; a parked widget later gets `on_message` (the contact's next message), `on_timeout`
+(its deadline passed on the clock) or, for run-subflow, `child_ended`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from harness.engines.studio.conditions import first_match
+from harness.engines.studio.engine import Done, Park, Waiting
+from harness.engines.studio.http import is_json_type, is_loopback, perform
+from harness.engines.twilio.messaging import channel_of
+from harness.errors import EngineError, HarnessError
+from harness.models.widget_specs import NO_MATCH_EVENT
+
+if TYPE_CHECKING:
+    from harness.engines.studio.engine import CompiledState, Execution
+
+#: Send to Flex's own limit on the rendered attributes (reference/studio.md §2.6); TaskRouter allows 4096.
+FLEX_ATTRIBUTES_LIMIT = 1024
+DEFAULT_WAIT_SECONDS = 3600.0  # send-and-wait-for-reply (Twilio's authoring guide)
+DEFAULT_BOT_TIMEOUT = 14400.0  # the Autopilot widget's value in every real flow
+DEFAULT_GATHER_SECONDS = 5.0  # TwiML <Gather> default
+
+
+def _pairs(value: Any) -> dict[str, Any]:
+    """`[{key, value}, …]` → {key: value}; items without a key are skipped."""
+    result: dict[str, Any] = {}
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping) and item.get("key") not in (None, ""):
+                result[str(item["key"])] = item.get("value", "")
+    return result
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)
+
+
+def _seconds(ex: Execution, st: CompiledState, key: str, default: float) -> float:
+    text = st.text(key, ex.context).strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise EngineError(f"state '{st.name}' ({st.type}): '{key}' must be a number of seconds, got {text!r}",
+                          st.where(key)) from None
+    if seconds < 0:
+        raise EngineError(f"state '{st.name}' ({st.type}): '{key}' must not be negative, got {text!r}",
+                          st.where(key))
+    return seconds
+
+
+class Widget:
+    """Base: a widget that finishes at once. Waiting widgets override `on_message`/`on_timeout`."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done | Park:
+        raise NotImplementedError
+
+    def on_message(self, ex: Execution, st: CompiledState, wait: Waiting,
+                   inbound: dict[str, Any]) -> Done | Park:
+        raise EngineError(f"state '{st.name}' ({st.type}) does not take messages", st.location)
+
+    def on_timeout(self, ex: Execution, st: CompiledState, wait: Waiting) -> Done | Park:
+        return Done("timeout", {})
+
+    def child_ended(self, ex: Execution, st: CompiledState, wait: Waiting) -> Done | Park:
+        raise EngineError(f"state '{st.name}' ({st.type}) runs no subflow", st.location)
+
+
+# --- flow control ---------------------------------------------------------------------------------------
+
+
+class Trigger(Widget):
+    def enter(self, ex: Execution, st: CompiledState) -> Done:
+        return Done(ex.trigger)
+
+
+class Split(Widget):
+    """split-based-on: render `input`, test `match` transitions in order, first hit wins, else noMatch."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done:
+        context = ex.context
+        value = ex.render(st.input)
+        text = value if isinstance(value, str) else st.text("input", context)
+        values = st.condition_values
+        render_value = (lambda v: values[v].render(context) if v in values else v) if values else None
+        transition, trace = first_match(st.state.transitions, text, render_value=render_value,
+                                        location=st.location)
+        event = transition.get("event") if isinstance(transition, Mapping) else transition.event
+        conditions = [
+            {"type": condition.get("type"), "value": condition.get("value"), "matched": matched,
+             "reason": reason}
+            for condition, matched, reason in trace
+        ]
+        return Done(event or NO_MATCH_EVENT, None, {"input": text, "conditions": conditions}, transition)
+
+
+class SetVariables(Widget):
+    """set-variables: render every value first (variables are set at the end of the Step), then set."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done:
+        items = st.value("variables", ex.context, []) or []
+        values: dict[str, Any] = {}
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, Mapping) or item.get("key") in (None, ""):
+                continue
+            value = item.get("value", "")
+            if item.get("type") in ("json", "object", "array") or _truthy(item.get("parse_as_json", False)):
+                # [uncertain] Studio's behaviour on bad JSON is undocumented: keep the text
+                with contextlib.suppress(ValueError):
+                    value = json.loads(value) if isinstance(value, str) else value
+            values[str(item["key"])] = value
+        ex.variables.update(values)
+        return Done("next", values)
+
+
+class RunSubflow(Widget):
+    """run-subflow: start the subflow mapped to `flow_sid` with `incomingParent`; wait while it waits."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done | Park:
+        flow_sid = st.text("flow_sid", ex.context).strip()
+        loaded = ex.environment.subflow(flow_sid)
+        if loaded is None:
+            known = ", ".join(ex.environment.subflows) or "none"
+            return Done("failed", {}, {"error": f"no subflow is mapped to flow_sid {flow_sid!r} "
+                                                f"(known: {known}); pass subflows={{SID: Flow}}"})
+        parameters = {}
+        for item in st.value("parameters", ex.context, []) or []:
+            if isinstance(item, Mapping) and item.get("key") not in (None, ""):
+                value = item.get("value", "")
+                if item.get("type") in ("json", "object", "array") and isinstance(value, str):
+                    with contextlib.suppress(ValueError):
+                        value = json.loads(value)
+                parameters[str(item["key"])] = value
+        child = ex.start_child(loaded, parameters, ex.current_step_sid)
+        if child.status == "ended":
+            return self._completed(child)
+        return Park(None, {"child": child})
+
+    def on_message(self, ex: Execution, st: CompiledState, wait: Waiting,
+                   inbound: dict[str, Any]) -> Done | Park:
+        child: Execution = wait.data["child"]
+        rest = {k: v for k, v in inbound.items() if k != "Body"}
+        child.deliver(str(inbound.get("Body", "")), **rest)
+        return self._completed(child) if child.status == "ended" else Park(None)
+
+    def child_ended(self, ex: Execution, st: CompiledState, wait: Waiting) -> Done | Park:
+        return self._completed(wait.data["child"])
+
+    @staticmethod
+    def _completed(child: Execution) -> Done:
+        # Variables set in the subflow come back flat under widgets.<run-subflow name> (TW-AI).
+        return Done("completed", dict(child.variables), {"subflow_execution_sid": child.sid})
+
+
+# --- messaging ----------------------------------------------------------------------------------------
+
+
+def _message_body(ex: Execution, st: CompiledState) -> str:
+    if st.text("message_type", ex.context) == "content_template":
+        # Content templates are rendered by Twilio's Content API; we record which one was sent.
+        sid = st.text("content_sid", ex.context)
+        variables = st.text("content_variables", ex.context)
+        return f"[content template {sid}{' ' + variables if variables else ''}]"
+    return st.text("body", ex.context)
+
+
+def _outbound(ex: Execution, message: Any) -> dict[str, Any]:
+    return {"Sid": ex.environment.sids.make("SM"), "Body": message.body, "To": message.to,
+            "From": message.from_, "Status": "sent", "AccountSid": ex.environment.account_sid}
+
+
+class SendMessage(Widget):
+    def enter(self, ex: Execution, st: CompiledState) -> Done:
+        context = ex.context
+        to = st.text("to", context).strip() or ex.contact
+        from_ = st.text("from", context).strip() or ex.channel_address
+        media = st.text("media_url", context).strip()
+        try:
+            message = ex.send_message(st.name, to, from_, _message_body(ex, st),
+                                      media=(media,) if media else ())
+        except EngineError as err:
+            return Done("failed", {}, {"error": err.message})
+        return Done("sent", {"outbound": _outbound(ex, message)})
+
+
+class SendAndWait(Widget):
+    """send-and-wait-for-reply: send, then wait for the contact's reply or `timeout` seconds."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done | Park:
+        context = ex.context
+        from_ = st.text("from", context).strip() or ex.channel_address
+        media = st.text("media_url", context).strip()
+        timeout = _seconds(ex, st, "timeout", DEFAULT_WAIT_SECONDS)
+        try:
+            message = ex.send_message(st.name, ex.contact, from_, _message_body(ex, st),
+                                      media=(media,) if media else ())
+        except EngineError as err:
+            return Done("deliveryFailure", {}, {"error": err.message})
+        return Park(ex.deadline(timeout), {"outbound": _outbound(ex, message)})
+
+    def on_message(self, ex: Execution, st: CompiledState, wait: Waiting, inbound: dict[str, Any]) -> Done:
+        return Done("incomingMessage", {"outbound": wait.data["outbound"], "inbound": inbound})
+
+    def on_timeout(self, ex: Execution, st: CompiledState, wait: Waiting) -> Done:
+        return Done("timeout", {"outbound": wait.data["outbound"]})
+
+
+# --- the Autopilot widget ------------------------------------------------------------------------------
+
+
+def bot_channel(ex: Execution) -> str:
+    """The channel the bot is told: "voice" on a call, "chat" for Programmable Chat / Conversations,
+    else the contact address's channel ("sms", "whatsapp", "messenger"…) [uncertain: Autopilot's exact
+    strings for SMS/WhatsApp are undocumented]."""
+    if ex.trigger_kind == "call":
+        return "voice"
+    if ex.trigger_kind == "conversation" or "ChannelSid" in ex.payload:
+        return "chat"
+    return channel_of(ex.contact)
+
+
+class SendToAutopilot(Widget):
+    """send-to-auto-pilot: a dialogue with the bot; the contact's messages go to it until it ends."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done | Park:
+        context = ex.context
+        if ex.trigger_kind == "request":
+            return Done("failure", {}, {"error": "Studio does not run the Autopilot widget in REST API "
+                                                 "executions (error 81020)"})
+        assistant = st.text("autopilot_assistant_sid", context).strip()
+        bot = ex.environment.bot(assistant)
+        memory = {key: value for key, value in _pairs(st.value("memory_parameters", context)).items()}
+        target_task = st.text("target_task", context).strip() or None
+        body = st.text("body", context) if st.has("body") else str(ex.payload.get("Body", ""))
+        data: dict[str, Any] = {
+            "assistant": assistant, "from": st.text("from", context).strip(), "channel": bot_channel(ex),
+            "timeout": _seconds(ex, st, "timeout", DEFAULT_BOT_TIMEOUT), "input": body,
+        }
+        try:
+            data["dialogue"] = bot.start(channel=data["channel"], user=ex.contact, memory=memory or None,
+                                         target_task=target_task)
+        except HarnessError as err:
+            return Done("failure", {}, {"error": f"the bot did not start: {err.message}"})
+        return self._send(ex, st, data, body)
+
+    def on_message(self, ex: Execution, st: CompiledState, wait: Waiting,
+                   inbound: dict[str, Any]) -> Done | Park:
+        return self._send(ex, st, wait.data, str(inbound.get("Body", "")))
+
+    def on_timeout(self, ex: Execution, st: CompiledState, wait: Waiting) -> Done:
+        return Done("timeout", self._outputs(ex, wait.data))
+
+    def _send(self, ex: Execution, st: CompiledState, data: dict[str, Any], text: str) -> Done | Park:
+        dialogue = data["dialogue"]
+        data["input"] = text
+        try:
+            turn = dialogue.send(text)
+        except HarnessError as err:
+            return Done("failure", self._outputs(ex, data), {"error": f"the bot failed: {err.message}"})
+        data["turn"] = turn
+        ex.record_bot_turn(st.name, turn)
+        try:
+            self._relay(ex, st, data, turn)
+        except EngineError as err:
+            return Done("failure", self._outputs(ex, data),
+                        {"error": f"the bot's reply could not be sent: {err.message}"})
+        if turn.ended or dialogue.ended:
+            return Done("sessionEnded", self._outputs(ex, data))
+        # [uncertain] the timeout counts from the contact's last message (an inactivity timeout).
+        return Park(ex.deadline(data["timeout"]), data)
+
+    @staticmethod
+    def _relay(ex: Execution, st: CompiledState, data: dict[str, Any], turn: Any) -> None:
+        """The bot's replies become outbound messages from the widget's rendered `from`."""
+        on_call = ex.trigger_kind == "call"
+        sender = data["from"] or ex.channel_address
+        for reply in turn.replies:
+            text = reply.text or ""
+            if not text:
+                continue
+            if on_call:
+                ex.say(st.name, text)
+            elif reply.kind == "play":
+                ex.send_message(st.name, ex.contact, sender, "", media=(text,))
+            else:
+                ex.send_message(st.name, ex.contact, sender, text)
+
+    @staticmethod
+    def _outputs(ex: Execution, data: dict[str, Any]) -> dict[str, Any]:
+        dialogue, turn = data.get("dialogue"), data.get("turn")
+        assistant = data["assistant"]
+        out: dict[str, Any] = {
+            "CurrentTask": (turn.task or "") if turn is not None else "",
+            "CurrentInput": data.get("input", ""),
+            "DialogueSid": dialogue.sid if dialogue is not None else "",
+            "UserIdentifier": ex.contact,
+            "Channel": data["channel"],
+            "AssistantSid": assistant,
+        }
+        if dialogue is not None:
+            out["DialoguePayloadUrl"] = (
+                f"https://autopilot.twilio.com/v1/Assistants/{assistant}/Dialogues/{dialogue.sid}")
+            memory = dialogue.final_memory if dialogue.ended else dialogue.memory
+            if not memory and turn is not None:
+                memory = turn.memory
+            out["memory"] = dict(memory or {})
+        if turn is not None:
+            for name, field in (turn.fields or {}).items():
+                out[f"Field_{name}_Value"] = field.get("value", "")
+                out[f"Field_{name}_Type"] = field.get("type", "")
+        return out
+
+
+# --- HTTP and Functions ---------------------------------------------------------------------------------
+
+
+def _target(ex: Execution, url: str) -> tuple[str | None, str | None]:
+    """(URL to call, None) or (None, why not): the URL map first; unmapped URLs only when allowed."""
+    env = ex.environment
+    mapped = env.url_map.resolve(url)
+    if mapped is not None:
+        return mapped, None
+    if is_loopback(url) or (env.allow_network and url.lower().startswith(("http://", "https://"))):
+        return url, None
+    return None, (f"{url!r} is not in the URL map, and the kit does not call the network "
+                  "(map it to a local server, or pass allow_network=True)")
+
+
+def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_type: str | None,
+          params: dict[str, Any], body: str, auth: bool,
+          form_only: bool = False) -> tuple[Any, dict[str, Any]]:
+    """Make one HTTP call for a widget and record it; returns (HttpOutcome or None, request record)."""
+    env = ex.environment
+    headers: dict[str, str] = {}
+    query: dict[str, Any] | None = None
+    data: Any = None
+    if method == "GET":
+        query = params or None
+    elif form_only or not is_json_type(content_type):
+        headers["Content-Type"] = content_type or "application/x-www-form-urlencoded"
+        form = {k: "" if v is None else str(v) for k, v in params.items()}
+        data = urlencode(form) if params else (body or None)
+    else:
+        headers["Content-Type"] = content_type or "application/json"
+        data = body if body else (json.dumps(params) if params else None)
+    if data is not None and isinstance(data, str):
+        data = data.encode("utf-8")
+    record: dict[str, Any] = {
+        "widget": st.name, "method": method, "url": url, "headers": dict(headers),
+        "body": data.decode("utf-8") if isinstance(data, bytes) else "",
+        "status": None, "response": None,
+    }
+    if query:
+        record["query"] = dict(query)
+    if auth:
+        record["headers"]["Authorization"] = f"Basic {env.account_sid}:***"
+    target, refusal = _target(ex, url)
+    if target is None:
+        record["error"] = refusal
+        ex.record_http(record)
+        return None, record
+    record["sent_to"] = target
+    outcome = perform(env.http, method, target, params=query, data=data, headers=headers,
+                      auth=(env.account_sid, env.auth_token) if auth else None)
+    record["status"] = outcome.status
+    record["response"] = outcome.body
+    if outcome.error:
+        record["error"] = outcome.error
+    ex.record_http(record)
+    return outcome, record
+
+
+def _http_outputs(outcome: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"status_code": outcome.status, "body": outcome.body,
+                           "content_type": outcome.content_type}
+    if outcome.has_parsed:
+        out["parsed"] = outcome.parsed
+    return out
+
+
+class MakeHttpRequest(Widget):
+    """make-http-request: success on 2xx (redirects followed), else failed; 10 s, 64 kB."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done:
+        context = ex.context
+        method = st.text("method", context, "GET").strip().upper() or "GET"
+        url = st.text("url", context).strip()
+        outcome, record = _call(
+            ex, st, method, url, content_type=st.text("content_type", context).strip() or None,
+            params=_pairs(st.value("parameters", context)), body=st.text("body", context),
+            auth=_truthy(st.value("add_twilio_auth", context, False)),
+        )
+        if outcome is None or outcome.error:
+            # network failures, timeouts and oversized answers leave an empty output map (TW-AI)
+            return Done("failed", {}, {"error": record.get("error")})
+        event = "success" if 200 <= (outcome.status or 0) < 300 else "failed"
+        return Done(event, _http_outputs(outcome))
+
+
+class RunFunction(Widget):
+    """run-function: POST the parameters as a form to the Function URL; success on 2xx/3xx, else fail."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done:
+        context = ex.context
+        outcome, record = _call(ex, st, "POST", st.text("url", context).strip(),
+                                content_type="application/x-www-form-urlencoded",
+                                params=_pairs(st.value("parameters", context)), body="", auth=False,
+                                form_only=True)
+        if outcome is None or outcome.error:
+            return Done("fail", {}, {"error": record.get("error")})
+        out = _http_outputs(outcome)
+        concurrency = outcome.headers.get("x-twilio-function-concurrency")
+        if concurrency is not None:
+            out["headers"] = {"x-twilio-function-concurrency": concurrency}
+        return Done("success" if 200 <= (outcome.status or 0) < 400 else "fail", out)
+
+
+# --- Flex ---------------------------------------------------------------------------------------------
+
+
+def _attributes_problem(text: str, limit: int | None) -> str | None:
+    if limit is not None and len(text) > limit:
+        return f"the rendered attributes are {len(text)} characters; Send to Flex accepts at most {limit}"
+    try:
+        parsed = json.loads(text)
+    except ValueError as err:
+        line = getattr(err, "lineno", "?")
+        column = getattr(err, "colno", "?")
+        position = getattr(err, "pos", 0)
+        excerpt = text[max(0, position - 30): position + 30]
+        return (f"the rendered attributes are not valid JSON ({getattr(err, 'msg', err)} at line {line}, "
+                f"column {column}, near {excerpt!r})")
+    if not isinstance(parsed, dict):
+        return f"the rendered attributes must be a JSON object, got {type(parsed).__name__}"
+    return None
+
+
+def _create_task(ex: Execution, st: CompiledState, workflow: str, channel: str, attributes: str,
+                 priority: str, timeout: str, limit: int | None) -> tuple[Any, str | None]:
+    problem = _attributes_problem(attributes, limit)
+    if problem is not None:
+        return None, problem
+    try:
+        task = ex.environment.taskrouter.create_task(workflow or None, channel or None, attributes,
+                                                     priority or None, timeout or None)
+    except EngineError as err:
+        return None, err.message
+    entry = {"widget": st.name, **task.to_dict(), "parsed_attributes": task.parsed_attributes,
+             "routing": task.routing.explanation if task.routing is not None else None}
+    ex.record_flex_task(entry)
+    return task, None
+
+
+class SendToFlex(Widget):
+    """send-to-flex: render the attributes (a JSON object ≤ 1024 characters) and create a TaskRouter task."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done:
+        context = ex.context
+        attributes = st.text("attributes", context).strip() or "{}"  # [uncertain] absent → no attributes
+        task, problem = _create_task(ex, st, st.text("workflow", context).strip(),
+                                     st.text("channel", context).strip(), attributes,
+                                     st.text("priority", context).strip(),
+                                     st.text("timeout", context).strip(), FLEX_ATTRIBUTES_LIMIT)
+        if task is None:
+            return Done("failedToEnqueue", {}, {"error": problem, "attributes": attributes})
+        return Done("callComplete", task.to_dict())
+
+
+# --- voice --------------------------------------------------------------------------------------------
+
+
+class Gather(Widget):
+    """gather-input-on-call: say/play, then wait for `deliver(Digits=…)` / `deliver(SpeechResult=…)`."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done | Park:
+        context = ex.context
+        prompt = st.text("say", context) or st.text("play", context)
+        ex.say(st.name, prompt)
+        scripted = ex.environment.widget_events.get(st.name) or ex.environment.widget_events.get(st.type)
+        if scripted:
+            return Done(scripted, {}, {"said": prompt, "scripted": True})
+        return Park(ex.deadline(_seconds(ex, st, "timeout", DEFAULT_GATHER_SECONDS)), {"said": prompt})
+
+    def on_message(self, ex: Execution, st: CompiledState, wait: Waiting, inbound: dict[str, Any]) -> Done:
+        digits = inbound.get("Digits")
+        speech = inbound.get("SpeechResult")
+        body = str(inbound.get("Body", "")).strip()
+        if digits is None and speech is None and body:
+            keys = body.replace("#", "").replace("*", "")
+            digits, speech = (body, None) if keys.isdigit() else (None, body)
+        if digits:
+            return Done("keypress", {"Digits": str(digits)}, {"said": wait.data.get("said")})
+        if speech:
+            confidence = str(inbound.get("Confidence", "0.9"))
+            return Done("speech", {"SpeechResult": str(speech), "Confidence": confidence},
+                        {"said": wait.data.get("said")})
+        return Done("timeout", {}, {"said": wait.data.get("said")})
+
+
+class ScriptedVoice(Widget):
+    """A voice widget that needs no input here: records what it would say or dial, then takes its
+    plausible default event, or the one `StudioEnvironment(widget_events=…)` names for it."""
+
+    def __init__(self, default_event: str) -> None:
+        self.default_event = default_event
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done:
+        context = ex.context
+        info: dict[str, Any] = {}
+        prompt = st.text("say", context) or st.text("play", context)
+        if prompt:
+            ex.say(st.name, prompt)
+            info["said"] = prompt
+        output = self.outputs(ex, st, context, info)
+        event = ex.environment.widget_event(st, self.default_event)
+        if isinstance(output, Done):
+            return output
+        return Done(event, output, info or None)
+
+    def outputs(self, ex: Execution, st: CompiledState, context: Mapping[str, Any],
+                info: dict[str, Any]) -> dict[str, Any] | Done:
+        return {}
+
+
+class ConnectCallTo(ScriptedVoice):
+    def outputs(self, ex: Execution, st: CompiledState, context: Mapping[str, Any],
+                info: dict[str, Any]) -> dict[str, Any] | Done:
+        info["dialed"] = {"noun": st.text("noun", context), "to": st.text("to", context),
+                          "caller_id": st.text("caller_id", context)}
+        return {"DialCallStatus": "completed", "DialCallDuration": "0",
+                "DialCallSid": ex.environment.sids.make("CA")}
+
+
+class MakeOutgoingCall(ScriptedVoice):
+    def outputs(self, ex: Execution, st: CompiledState, context: Mapping[str, Any],
+                info: dict[str, Any]) -> dict[str, Any] | Done:
+        to, from_ = st.text("to", context), st.text("from", context)
+        info["dialed"] = {"to": to, "from": from_}
+        return {"CallSid": ex.environment.sids.make("CA"), "CallStatus": "in-progress", "To": to,
+                "From": from_}
+
+
+class RecordVoicemail(ScriptedVoice):
+    def outputs(self, ex: Execution, st: CompiledState, context: Mapping[str, Any],
+                info: dict[str, Any]) -> dict[str, Any] | Done:
+        sid = ex.environment.sids.make("RE")
+        return {"RecordingSid": sid, "RecordingDuration": "5", "TranscriptionText": "",
+                "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ex.environment.account_sid}"
+                                f"/Recordings/{sid}"}
+
+
+class AddTwimlRedirect(ScriptedVoice):
+    def outputs(self, ex: Execution, st: CompiledState, context: Mapping[str, Any],
+                info: dict[str, Any]) -> dict[str, Any] | Done:
+        info["redirect"] = {"url": st.text("url", context), "method": st.text("method", context, "POST")}
+        return {}
+
+
+class CapturePayments(ScriptedVoice):
+    def outputs(self, ex: Execution, st: CompiledState, context: Mapping[str, Any],
+                info: dict[str, Any]) -> dict[str, Any] | Done:
+        info["payment"] = {"amount": st.text("payment_amount", context),
+                           "currency": st.text("currency", context)}
+        return {"Result": "success", "PaymentConfirmationCode": ex.environment.sids.make("PK")[:12],
+                "PaymentCardType": "visa", "PaymentCardNumber": "xxxxxxxxxxxx1111"}
+
+
+class EnqueueCall(ScriptedVoice):
+    """enqueue-call: a TaskRouter task when `workflow_sid` is set (task_attributes, ≤ 4096 characters)."""
+
+    def outputs(self, ex: Execution, st: CompiledState, context: Mapping[str, Any],
+                info: dict[str, Any]) -> dict[str, Any] | Done:
+        workflow = st.text("workflow_sid", context).strip()
+        if not workflow:
+            info["queue"] = st.text("queue_name", context)
+            return {"QueueResult": "bridged"}
+        attributes = st.text("task_attributes", context).strip() or "{}"
+        task, problem = _create_task(ex, st, workflow, "voice", attributes,
+                                     st.text("priority", context).strip(),
+                                     st.text("timeout", context).strip(), None)
+        if task is None:
+            return Done("failedToEnqueue", {}, {"error": problem, "attributes": attributes})
+        return {"QueueResult": "bridged", "QueueSid": task.task_queue_sid, "TaskSid": task.sid}
+
+
+class PassThrough(Widget):
+    """A widget type we do not run: it takes its first listed event, with a warning in the Step."""
+
+    def enter(self, ex: Execution, st: CompiledState) -> Done:
+        transitions = st.state.transitions
+        event = transitions[0].event if transitions else "next"
+        warning = (f"widget type '{st.type}' is not run by this kit; '{st.name}' passed through on its "
+                   f"first event '{event}'")
+        ex.warnings.append(warning)
+        return Done(event, {}, {"warning": warning})
+
+
+_HANDLERS: dict[str, Widget] = {
+    "trigger": Trigger(),
+    "split-based-on": Split(),
+    "set-variables": SetVariables(),
+    "run-subflow": RunSubflow(),
+    "send-message": SendMessage(),
+    "send-and-wait-for-reply": SendAndWait(),
+    "send-to-auto-pilot": SendToAutopilot(),
+    "make-http-request": MakeHttpRequest(),
+    "run-function": RunFunction(),
+    "send-to-flex": SendToFlex(),
+    "gather-input-on-call": Gather(),
+    "say-play": ScriptedVoice("audioComplete"),
+    "connect-call-to": ConnectCallTo("callCompleted"),
+    "enqueue-call": EnqueueCall("callComplete"),
+    "record-voicemail": RecordVoicemail("recordingComplete"),
+    "record-call": ScriptedVoice("success"),
+    "make-outgoing-call-v2": MakeOutgoingCall("answered"),
+    "add-twiml-redirect": AddTwimlRedirect("return"),
+    "connect-virtual-agent": ScriptedVoice("return"),
+    "connect-virtual-agent-v2": ScriptedVoice("completed"),
+    "capture-payments": CapturePayments("success"),
+    "fork-stream": ScriptedVoice("next"),
+}
+_PASS_THROUGH = PassThrough()
+
+
+def handler_for(widget_type: str) -> Widget:
+    """The handler of a widget type; unknown types pass through on their first event."""
+    return _HANDLERS.get(widget_type, _PASS_THROUGH)
