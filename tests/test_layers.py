@@ -15,7 +15,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("models", ("harness.models",)),
     ("engines", ("harness.engines",)),
     ("transcript", ("harness.transcript",)),
-    ("expect", ("harness.expect",)),
+    ("expect", ("harness.expect", "harness.expectations")),
     ("runner", ("harness.runner",)),
     ("faces", ("harness.cli", "harness.pytest_plugin", "harness.contracts", "harness.reporters",
                "harness.__main__", "harness")),
@@ -79,3 +79,7 @@ def test_layer_table_catches_an_upward_import(tmp_path: Path) -> None:
     assert layer_of("harness.engines.studio.execution") < layer_of("harness.runner")
     assert layer_of("harness.models.flow") < layer_of("harness.engines.autopilot")
     assert layer_of("harness.cli") == len(LAYERS) - 1
+    # Expectations read transcripts and models, and the runner reads them (not a prefix match of "expect").
+    expectations = layer_of("harness.expectations.checks")
+    assert layer_of("harness.transcript") < expectations < layer_of("harness.runner")
+    assert layer_of("harness.expectations") < layer_of("harness.pytest_plugin")

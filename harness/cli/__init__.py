@@ -56,10 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Validate files; exit 0 clean, 1 problems found, 2 unreadable input.")
     lint.add_argument("files", nargs="+", metavar="FILE")
     lint.add_argument("--json", action="store_true", help="print findings as JSON")
+    # Subcommands whose module declares its own options with add_parser(sub); those modules import their
+    # heavy dependencies (pact) only inside run(), so building the parser stays fast.
+    for name in SELF_DECLARED:
+        importlib.import_module(COMMANDS[name]).add_parser(sub)
     return parser
 
 
-COMMANDS = {"chat": "harness.cli.chat", "lint": "harness.cli.lint"}
+COMMANDS = {"chat": "harness.cli.chat", "lint": "harness.cli.lint",
+            "verify": "harness.cli.verify", "contracts": "harness.cli.contracts"}
+SELF_DECLARED = ("verify", "contracts")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from harness.runner.session import (
     parse_memory,
     parse_url_map,
 )
-from harness.transcript import Turn
+from harness.transcript import Transcript, Turn
 
 
 def options_from_args(args: argparse.Namespace) -> SessionOptions:
@@ -71,8 +71,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
         if args.json:
             json.dump(conversation.transcript().to_dict(), stdout, indent=2, default=str)
             stdout.write("\n")
-        elif conversation.transcript().ended:
-            print("(the dialogue has ended)", file=stdout)
+        else:
+            _print_outcome(conversation.transcript(), stdout)
     return ExitCode.OK
 
 
@@ -94,6 +94,20 @@ def _prompted(stdin: TextIO, stdout: TextIO) -> Any:
             yield text
 
 
+def _print_outcome(transcript: Transcript, out: TextIO) -> None:
+    if transcript.ended:
+        print("(the dialogue has ended)", file=out)
+    if transcript.flow is not None:
+        print(f"flow path: {' → '.join(transcript.flow.path)} ({transcript.flow.status})", file=out)
+    handoff = transcript.handoff
+    if handoff and handoff["kind"] == "flex":
+        print(f"handoff: Flex task {handoff['task_sid']} in queue {handoff['queue'] or '(none)'}, "
+              f"channel {handoff['task_channel']}, attributes {json.dumps(handoff['attributes'])}", file=out)
+    elif handoff:
+        print(f"handoff: {handoff['method']} {handoff['url']} → {handoff['status']}, "
+              f"body {json.dumps(handoff['body'])}", file=out)
+
+
 def _print_turn(turn: Turn, out: TextIO, *, explain: bool) -> None:
     confidence = f"{turn.confidence:.2f}" if turn.confidence is not None else "-"
     fields = ", ".join(f"{k}={v.get('value')}" for k, v in turn.fields.items())
@@ -103,9 +117,14 @@ def _print_turn(turn: Turn, out: TextIO, *, explain: bool) -> None:
     if fields:
         route += f" · {fields}"
     route += "]"
-    if turn.routing in ("collect",):
+    if turn.routing == "collect":
         route = f"[answer to {turn.task}]"
+    if turn.task is None and turn.bot is None and turn.steps:
+        route = "[flow only: " + " → ".join(s["widget"] for s in turn.steps) + "]"
     print(f"  {route}", file=out)
+    for step in turn.steps:
+        if step.get("error"):
+            print(f"  ! {step['widget']} → {step.get('event')}: {step['error']}", file=out)
     for reply in turn.replies:
         print(f"bot> {reply}", file=out)
     if explain and turn.ranking:

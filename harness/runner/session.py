@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from harness.clock import FixedClock, parse_instant
 from harness.errors import UsageError
-from harness.transcript import Candidate, Transcript, Turn
+from harness.transcript import Candidate, FlowRecord, Transcript, Turn
 
 DEFAULT_USER = "+15555550100"
 DEFAULT_AUTH_TOKEN = "harness-test-auth-token"
@@ -30,7 +30,7 @@ class SessionOptions:
     flow: Path | None = None
     subflows: dict[str, Path] = field(default_factory=dict)
     workflow: Path | None = None
-    queues: Path | None = None
+    queues: Path | None = None  # queue SID → name JSON; default: queues.json beside the workflow
     functions: list[Path] = field(default_factory=list)
     servers: list[dict[str, str]] = field(default_factory=list)  # {"wsgi": "mod:factory", "url": prefix}
     url_map: dict[str, str] = field(default_factory=dict)
@@ -84,6 +84,8 @@ class Session:
         self.assistants: dict[str | None, Any] = {}
         self.trained: dict[str | None, Any] = {}
         self.runtime: Any = None
+        self.studio: Any = None
+        self.flow: Any = None  # the LoadedFlow when options.flow is set
         self.clock = FixedClock(parse_instant(options.clock)) if options.clock else FixedClock()
 
     def __enter__(self) -> Session:
@@ -116,6 +118,48 @@ class Session:
         self.runtime = AutopilotRuntime(**kwargs)
         for sid, assistant in self.assistants.items():
             self.trained[sid] = self.runtime.train(assistant)
+        if self.options.flow is not None:
+            self._load_flow()
+
+    def _load_flow(self) -> None:
+        from harness.engines.studio.engine import StudioEnvironment
+        from harness.engines.twilio.taskrouter import FakeTaskRouter, load_workflow
+        from harness.models.flow import load_flow
+
+        assert self.options.flow is not None
+        flow = load_flow(self.options.flow)
+        subflows = {sid: load_flow(path) for sid, path in self.options.subflows.items()}
+        taskrouter = FakeTaskRouter(queues=self._queues(), sids=self.runtime.sids, clock=self.clock,
+                                    account_sid=self.runtime.account_sid)
+        if self.options.workflow is not None:
+            workflow = load_workflow(self.options.workflow)
+            # The flow names its workflow by SID; an exported configuration has none, so it takes the
+            # SID(s) the flow's Send to Flex widgets use.
+            sids = [workflow.sid] if workflow.sid else _flex_workflow_sids(flow) or [None]
+            for sid in sids:
+                taskrouter.add_workflow(workflow, sid)
+        bots = {("*" if sid is None else sid): trained for sid, trained in self.trained.items()}
+        self.studio = StudioEnvironment(
+            bots=bots, clock=self.clock, taskrouter=taskrouter, url_map=self.url_map,
+            auth_token=self.options.auth_token, account_sid=self.runtime.account_sid, subflows=subflows,
+            sids=self.runtime.sids,
+        )
+        self.flow = self.studio.load(flow)
+
+    def _queues(self) -> dict[str, str]:
+        """Queue SID → name, from --queues or a queues.json beside the workflow (names make reports readable)."""
+        path = self.options.queues
+        if path is None and self.options.workflow is not None:
+            beside = self.options.workflow.with_name("queues.json")
+            path = beside if beside.is_file() else None
+        if path is None:
+            return {}
+        from harness.sources import load_source
+
+        data = load_source(path).data
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise UsageError(f"{path}: expected a JSON object of queue SID → queue name")
+        return dict(data)
 
     def _serve_functions(self, folder: Path) -> None:
         from harness.engines.twilio.functions import FunctionsServer
@@ -149,7 +193,10 @@ class Session:
         raise UsageError(f"no bot for assistant SID {sid!r} (known: {known})")
 
     def conversation(self, *, channel: str = "sms", user: str | None = None, target_task: str | None = None,
-                     memory: Mapping[str, Any] | None = None) -> BotConversation:
+                     memory: Mapping[str, Any] | None = None) -> BotConversation | FlowConversation:
+        """One user's conversation: through the flow when the session has one, else with the bot."""
+        if self.flow is not None:
+            return FlowConversation(self.flow, channel=channel, user=user or DEFAULT_USER)
         return BotConversation(self.bot(None), channel=channel, user=user or DEFAULT_USER,
                                target_task=target_task, memory=memory)
 
@@ -185,6 +232,125 @@ class BotConversation:
         ended = bool(self.dialogue and self.dialogue.ended)
         final = self.dialogue.final_memory if ended else (self.dialogue.memory if self.dialogue else {})
         return Transcript(turns=tuple(self.turns), ended=ended, final_memory=final or {})
+
+
+TWILIO_NUMBER = "+15005550006"  # the Twilio side of the conversation (Twilio's magic test number)
+
+
+class FlowConversation:
+    """One user talking through a Studio flow: each message is an inbound message to the flow."""
+
+    def __init__(self, loaded: Any, *, channel: str, user: str) -> None:
+        self._loaded = loaded
+        self._channel = channel
+        self._user = user
+        self._sids = loaded.environment.sids
+        self._chat_channel = self._sids.make("CH")
+        self.execution: Any = None
+        self.executions: list[Any] = []
+        self.turns: list[Turn] = []
+        self._steps_seen = 0
+        self._messages_seen = 0
+        self._last_memory: dict[str, Any] = {}
+        self._dialogue_ended = False
+
+    @property
+    def contact(self) -> str:
+        return f"whatsapp:{self._user}" if self._channel == "whatsapp" and ":" not in self._user else self._user
+
+    def inbound_payload(self, text: str) -> dict[str, Any]:
+        """What Twilio posts for a message on this channel (trigger.message.*) [uncertain for chat]."""
+        payload: dict[str, Any] = {"Body": text, "To": TWILIO_NUMBER}
+        if self._channel == "whatsapp":
+            payload["To"] = f"whatsapp:{TWILIO_NUMBER}"
+        # Flex-hosted messaging (and Programmable Chat) flows read the sender from ChannelAttributes.
+        payload["ChannelSid"] = self._chat_channel
+        payload["InstanceSid"] = "IS" + "0" * 31 + "1"
+        payload["ChannelAttributes"] = json.dumps({
+            "from": self.contact, "channel_type": self._channel, "status": "ACTIVE", "long_lived": False,
+        })
+        return payload
+
+    def say(self, text: str) -> Turn:
+        before = self.execution
+        execution = self._loaded.inbound(self.contact, text, **self.inbound_payload(text))
+        if execution is not before:
+            self.executions.append(execution)
+            self._steps_seen = self._messages_seen = 0
+        self.execution = execution
+        steps = execution.steps[self._steps_seen:]
+        messages = execution.messages[self._messages_seen:]
+        self._steps_seen = len(execution.steps)
+        self._messages_seen = len(execution.messages)
+        replies = tuple(str(m.get("body", "")) for m in messages if m.get("to") == self.contact)
+        index = len(self.turns)
+        bot_turns = execution.last_bot_turns
+        if bot_turns:
+            widget, bot_turn = bot_turns[0]
+            turn = turn_from_bot(bot_turn, index=index, bot=widget, steps=steps)
+            turn = replace(turn, replies=replies)
+            self._last_memory = turn.memory
+            self._dialogue_ended = bool(bot_turns[-1][1].ended)
+        else:
+            turn = Turn(index=index, user=text, replies=replies, steps=tuple(steps))
+        self.turns.append(turn)
+        return turn
+
+    def transcript(self) -> Transcript:
+        flow = FlowRecord(**self.execution.record()) if self.execution is not None else None
+        return Transcript(turns=tuple(self.turns), ended=self._dialogue_ended,
+                          final_memory=self._final_memory(), flow=flow, handoff=self.handoff(),
+                          meta={"executions": [e.sid for e in self.executions]})
+
+    def _final_memory(self) -> dict[str, Any]:
+        if self.execution is not None:
+            for value in self.execution.widgets.values():
+                if isinstance(value, Mapping) and isinstance(value.get("memory"), Mapping):
+                    return dict(value["memory"])
+        return dict(self._last_memory)
+
+    def handoff(self) -> dict[str, Any] | None:
+        """The last handoff the flow made: a Flex task, else an HTTP request to a contact center."""
+        if self.execution is None:
+            return None
+        if self.execution.flex_tasks:
+            task = self.execution.flex_tasks[-1]
+            return {"kind": "flex", "widget": task.get("widget"), "attributes": task.get("parsed_attributes"),
+                    "workflow_sid": task.get("workflow_sid"), "task_channel": task.get("task_channel_unique_name"),
+                    "queue": task.get("task_queue_friendly_name") or task.get("task_queue_sid"),
+                    "queue_sid": task.get("task_queue_sid"), "priority": task.get("priority"),
+                    "task_sid": task.get("sid"), "routing": task.get("routing")}
+        if self.execution.http_requests:
+            request = self.execution.http_requests[-1]
+            return {"kind": "http", "widget": request.get("widget"), "method": request.get("method"),
+                    "url": request.get("url"), "headers": request.get("headers"),
+                    "body": _parsed_body(request), "status": request.get("status"),
+                    "response": request.get("response")}
+        return None
+
+
+def _flex_workflow_sids(flow: Any) -> list[str]:
+    found = []
+    for state in flow.states:
+        value = state.properties.get("workflow") if state.type == "send-to-flex" else None
+        if isinstance(value, str) and value.startswith("WW") and "{" not in value:
+            found.append(value)
+    return list(dict.fromkeys(found))
+
+
+def _parsed_body(request: Mapping[str, Any]) -> Any:
+    body = request.get("body") or ""
+    content_type = str((request.get("headers") or {}).get("Content-Type", ""))
+    if "json" in content_type:
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    if "form" in content_type:
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(body, keep_blank_values=True))
+    return body
 
 
 def turn_from_bot(bot_turn: Any, *, index: int, bot: str | None = None, steps: Sequence[dict] = (),

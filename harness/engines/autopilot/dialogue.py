@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from harness.clock import iso
 from harness.engines.autopilot.webhooks import WebhookCall
 from harness.errors import EngineError, HarnessError, Location
-from harness.models.assistant import Task, task_target
+from harness.models.assistant import task_target
 
 if TYPE_CHECKING:
     from harness.engines.autopilot.runtime import TrainedAssistant
@@ -126,6 +126,7 @@ class _Request:
         self.next_best_task: str | None = None
         self.fields: dict[str, dict[str, str]] = {}
         self.handoff: dict[str, Any] | None = None
+        self.answered_task: str | None = None  # the task whose collect question this message answered
 
 
 class Dialogue:
@@ -199,7 +200,7 @@ class Dialogue:
         pending = self._pending
         self._pending = None
         if isinstance(pending, _PendingCollect):
-            request.current_task = pending.task
+            request.current_task = request.answered_task = pending.task
             self._answer(request, pending, text, digits)
             return "collect"
         if isinstance(pending, _PendingListen) and digits and pending.voice_digits:
@@ -240,7 +241,7 @@ class Dialogue:
         if target is not None:
             self._run_task(request, target)
             return
-        actions, call = self._fetch(request, purpose, uri, method)
+        actions, _call = self._fetch(request, purpose, uri, method)
         self._run_actions(request, actions, source=uri)
 
     def _run_task(self, request: _Request, name: str) -> None:
@@ -484,7 +485,7 @@ class Dialogue:
             collect = {"name": self._pending.name, "question": self._pending.question["name"]}
         turn = BotTurn(
             user=request.user,
-            task=request.tasks_run[0] if request.tasks_run else request.current_task,
+            task=request.answered_task or (request.tasks_run[0] if request.tasks_run else request.current_task),
             confidence=request.confidence if routing not in ("collect",) else None,
             next_best_task=request.next_best_task if routing not in ("collect",) else None,
             fields=dict(request.fields),

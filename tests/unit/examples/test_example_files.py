@@ -361,7 +361,10 @@ def test_the_workflow_has_the_shape_of_real_ones() -> None:
 
 def collect_names(value: Any) -> set[str]:
     if isinstance(value, dict):
-        found = {value["collect"]["name"]} if isinstance(value.get("collect"), dict) else set()
+        # The stylesheet and defaults also have a "collect" key (without a name): only actions count.
+        collect = value.get("collect")
+        named = isinstance(collect, dict) and isinstance(collect.get("name"), str)
+        found = {collect["name"]} if named else set()
         return found.union(*(collect_names(v) for v in value.values()))
     if isinstance(value, list):
         return set().union(*(collect_names(v) for v in value))

@@ -189,7 +189,8 @@ def test_prefill_answers_from_the_routed_field() -> None:
             "on_complete": {"redirect": "task://ok"}}}], ("i want {item}",))
          | {"fields": [{"uniqueName": "item", "fieldType": "Custom.ITEM"}]},
          _task("ok", [{"say": "ok"}])],
-        fieldTypes=[{"uniqueName": "Custom.ITEM", "values": [{"language": "en-US", "value": "soap", "synonymOf": None}]}],
+        fieldTypes=[{"uniqueName": "Custom.ITEM",
+                     "values": [{"language": "en-US", "value": "soap", "synonymOf": None}]}],
     )
     turn = _train(data).start().send("i want soap")
     assert turn.texts == ["How many?"]

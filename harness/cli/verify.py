@@ -1,0 +1,49 @@
+"""`autopilot-harness verify --pact FILE_OR_DIR --provider-base-url URL`: a vendor checks its endpoint.
+
+Exit 0 when every interaction of every pact passed, 1 when one failed or nothing was verified (zero
+interactions, an empty directory, a pact for another provider), 2 on bad input (a missing file, a file
+that is not a pact, a malformed URL). pact-python is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from harness.errors import ExitCode
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "verify", help="verify a running hand-off endpoint against pact files",
+        description="Replay each pact interaction against the provider and report which interaction and "
+                    "which JSON path failed. Exit 0 verified, 1 failed or nothing verified, 2 bad input.")
+    parser.add_argument("--pact", action="append", required=True, metavar="FILE_OR_DIR",
+                        help="a pact file, or a directory of them (repeatable)")
+    parser.add_argument("--provider-base-url", required=True, metavar="URL",
+                        help="where the provider runs, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--state-change-url", default=None, metavar="URL",
+                        help="the provider's endpoint that sets up provider states (POST, JSON body)")
+    parser.add_argument("--provider", default=None, metavar="NAME",
+                        help="the provider's name in the pacts (default: the name the pacts give)")
+    parser.add_argument("--timeout-ms", type=int, default=5000, help="per-request timeout (default 5000)")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    parser.add_argument("--show-output", action="store_true",
+                        help="also print the Pact verifier's own report")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.contracts.verify import verify
+
+    result = verify(args.pact, args.provider_base_url, provider=args.provider,
+                    state_change_url=args.state_change_url, timeout_ms=args.timeout_ms)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        if args.show_output and result.output:
+            print(result.output)
+        print(result.render())
+    sys.stdout.flush()
+    return ExitCode.OK if result.ok else ExitCode.FAILED

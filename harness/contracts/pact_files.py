@@ -1,0 +1,148 @@
+"""Pact files on disk: locked merge-writes, a once-per-run reset, deterministic text, no secrets.
+
+- **Locked writes.** pact-python's merge write is not safe across processes (pytest-xdist loses
+  interactions, pact.md §6.3), so every write holds `<pact dir>/.pact-write.lock` (filelock).
+- **Reset once per run.** A pact file is emptied the first time a run writes it, so interactions of
+  renamed or deleted scenarios disappear (§6.4). The run is identified by `run_id`: pytest-xdist's
+  `PYTEST_XDIST_TESTRUNUID` (shared by all workers), else `AUTOPILOT_HARNESS_RUN_ID`, else one id per
+  process. `.pact-run.json` records which files this run already reset. Only files this run writes are
+  touched: a consumer's hand-written message pact in the same folder survives.
+- **Deterministic text.** After each write the file is rewritten with sorted keys, interactions sorted
+  by (description, provider states), two-space indent and a final newline. The FFI writes no
+  timestamps; nothing else in the file changes from run to run.
+- **No secrets.** Headers that carry credentials are refused at write time (`assert_no_secrets`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from harness.errors import LoadError, Location, UsageError
+
+LOCK_NAME = ".pact-write.lock"
+RUN_MARKER = ".pact-run.json"
+SENSITIVE_HEADERS = frozenset({
+    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-twilio-signature",
+    "x-api-key", "api-key", "x-auth-token", "i-twilio-idempotency-token",
+})
+SENSITIVE_WORDS = ("token", "secret", "password", "apikey", "api-key", "api_key", "signature", "auth")
+
+_PROCESS_RUN_ID = uuid.uuid4().hex
+
+
+def current_run_id(explicit: str | None = None) -> str:
+    return (explicit or os.environ.get("PYTEST_XDIST_TESTRUNUID")
+            or os.environ.get("AUTOPILOT_HARNESS_RUN_ID") or _PROCESS_RUN_ID)
+
+
+def is_sensitive_name(name: str) -> bool:
+    low = name.lower()
+    return low in SENSITIVE_HEADERS or any(word in low for word in SENSITIVE_WORDS)
+
+
+def pact_file_name(consumer: str, provider: str) -> str:
+    return f"{consumer}-{provider}.json"
+
+
+@contextmanager
+def locked(pact_dir: Path, timeout: float = 60.0) -> Iterator[None]:
+    pact_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(pact_dir / LOCK_NAME), timeout=timeout):
+        yield
+
+
+def reset_once(pact_dir: Path, file_name: str, run_id: str) -> None:
+    """Delete `file_name` if this run has not written it yet. Call with the lock held."""
+    marker = pact_dir / RUN_MARKER
+    try:
+        state = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    if state.get("run") != run_id:
+        state = {"run": run_id, "reset": []}
+    if file_name in state["reset"]:
+        return
+    (pact_dir / file_name).unlink(missing_ok=True)
+    state["reset"] = sorted({*state["reset"], file_name})
+    marker.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+
+
+def write_pact(pact: Any, pact_dir: Path, file_name: str, *, run_id: str | None = None) -> Path:
+    """Merge one `Pact` object into `pact_dir/file_name` under the lock, then normalise the file."""
+    path = pact_dir / file_name
+    with locked(pact_dir):
+        reset_once(pact_dir, file_name, current_run_id(run_id))
+        pact.write_file(pact_dir, overwrite=False)
+        normalise(path)
+    return path
+
+
+def normalise(path: Path) -> None:
+    """Rewrite a pact file in the kit's canonical form and refuse it if it holds credentials."""
+    document = read_pact(path)
+    interactions = document.get("interactions")
+    if isinstance(interactions, list):
+        interactions.sort(key=_interaction_key)
+    assert_no_secrets(document, path)
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def _interaction_key(interaction: Any) -> tuple[str, str, str]:
+    if not isinstance(interaction, Mapping):
+        return ("", "", "")
+    states = json.dumps(interaction.get("providerStates") or [], sort_keys=True)
+    return (str(interaction.get("description", "")), states, str(interaction.get("type", "")))
+
+
+def assert_no_secrets(document: Mapping[str, Any], path: Path) -> None:
+    for index, interaction in enumerate(document.get("interactions") or []):
+        for part in ("request", "response"):
+            headers = (interaction.get(part) or {}).get("headers") or {}
+            for name in headers:
+                if is_sensitive_name(str(name)):
+                    raise UsageError(
+                        f"refusing to keep header '{name}' in a pact file: it carries credentials",
+                        Location(str(path), f"/interactions/{index}/{part}/headers/{name}"))
+
+
+def read_pact(path: Path) -> dict[str, Any]:
+    """A pact file as a dict; LoadError (not a traceback) when it is unreadable or not a pact."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise LoadError(f"cannot read pact file: {err.strerror or err}", Location(str(path))) from None
+    except json.JSONDecodeError as err:
+        raise LoadError(f"pact file is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
+                        Location(str(path), "", err.lineno, err.colno)) from None
+    if not isinstance(document, dict):
+        raise LoadError("a pact file must hold a JSON object", Location(str(path)))
+    for key in ("consumer", "provider"):
+        if not isinstance(document.get(key), dict) or not isinstance(document[key].get("name"), str):
+            raise LoadError(f"not a pact file: '{key}.name' is missing", Location(str(path), f"/{key}"),
+                            hint='pact files look like {"consumer": {"name": …}, "provider": {"name": …}, '
+                                 '"interactions": […]}')
+    return document
+
+
+def pact_interactions(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """V4 `interactions` or V3 message pacts' `messages` (typed as asynchronous messages)."""
+    found = [i for i in document.get("interactions") or [] if isinstance(i, dict)]
+    for message in document.get("messages") or []:
+        if isinstance(message, dict):
+            found.append({**message, "type": "Asynchronous/Messages"})
+    return found
+
+
+def interaction_kind(interaction: Mapping[str, Any]) -> str:
+    """'http' or 'message' (V4 `type`; V3 files have no type and are HTTP unless under `messages`)."""
+    kind = str(interaction.get("type", "Synchronous/HTTP"))
+    return "http" if kind == "Synchronous/HTTP" else "message"

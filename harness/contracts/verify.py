@@ -1,0 +1,184 @@
+"""Provider verification of HTTP pacts against a running endpoint (the vendor's side).
+
+    result = verify("contracts/pacts", "http://127.0.0.1:8080", provider="contact-center")
+    print(result.render()); sys.exit(0 if result.ok else 1)
+
+Wraps `pact.Verifier` (4.x) and closes its silent passes (pact.md §6.5): zero interactions, an empty
+directory, a pact for another provider and a pact with message interactions are failures, never a
+pass. Failures name the interaction and the JSON path (`$.ticket_id`, `status`, `header:…`), read from
+the verifier's structured results; the Rust report is kept in `VerifyResult.output`.
+
+Bad input — a path that does not exist, a file that is not a pact, a malformed URL — raises a
+`HarnessError` (the CLI's exit 2); a contract that does not hold is a `VerifyResult` with `ok` false.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.contracts import pact_files
+from harness.contracts._pact import load_pact
+from harness.contracts.results import InteractionResult, VerifyResult, interaction_results
+from harness.errors import LoadError, Location, UsageError
+
+
+def collect_pact_sources(pact_paths: str | Path | Iterable[str | Path]) -> list[tuple[Path, bool]]:
+    """(file, named explicitly) for files given directly or found (`*.json`, sorted) in directories."""
+    if isinstance(pact_paths, str | Path):
+        pact_paths = [pact_paths]
+    found: list[tuple[Path, bool]] = []
+    for entry in pact_paths:
+        path = Path(entry)
+        if path.is_dir():
+            found += [(p, False) for p in sorted(path.glob("*.json"))
+                      if p.is_file() and not p.name.startswith(".")]  # not the lock/run sidecars
+        elif path.is_file():
+            found.append((path, True))
+        else:
+            raise LoadError("no such pact file or directory", Location(str(path)))
+    return found
+
+
+def collect_pact_files(pact_paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    """Pact files named directly or found in directories. Missing paths: LoadError."""
+    return [path for path, _ in collect_pact_sources(pact_paths)]
+
+
+def check_url(url: str, what: str = "--provider-base-url") -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{what} must be an http(s) URL with a host, got {url!r}")
+    return url
+
+
+def select_pacts(
+    sources: list[tuple[Path, bool]], provider: str | None, kind: str
+) -> tuple[str, list[tuple[Path, dict[str, Any]]], list[str]]:
+    """Read the pacts and keep the provider's. Returns (provider, [(file, pact)], errors).
+
+    A directory may hold pacts for other providers (skipped); a file named explicitly for another
+    provider, a pact without interactions or with interactions of the other kind is an error.
+    """
+    documents = [(path, explicit, pact_files.read_pact(path)) for path, explicit in sources]
+    names = sorted({doc["provider"]["name"] for _, _, doc in documents})
+    if provider is None:
+        if len(names) > 1:
+            raise UsageError(f"the pacts are for several providers ({', '.join(names)}): pass --provider")
+        provider = names[0] if names else "?"
+    errors: list[str] = []
+    chosen = []
+    for path, explicit, document in documents:
+        if document["provider"]["name"] != provider:
+            if explicit:
+                errors.append(f"{path}: this pact is for provider '{document['provider']['name']}', "
+                              f"not '{provider}'")
+            continue
+        interactions = pact_files.pact_interactions(document)
+        other = [i for i in interactions if pact_files.interaction_kind(i) != kind]
+        if other:
+            other_kind = "message" if kind == "http" else "HTTP"
+            errors.append(f"{path}: {len(other)} {other_kind} interaction(s) cannot be verified here (HTTP "
+                          "pacts: `verify`; message pacts: `harness.contracts.messages.verify_messages`)")
+        elif not interactions:
+            errors.append(f"{path}: the pact has no interactions")
+        else:
+            chosen.append((path, document))
+    if not sources:
+        errors.append("no pact files found: nothing was verified")
+    elif not chosen and not errors:
+        errors.append(f"no pact for provider '{provider}' among {len(sources)} file(s): nothing was verified")
+    return provider, chosen, errors
+
+
+def verify(
+    pact_paths: str | Path | Iterable[str | Path],
+    provider_base_url: str,
+    *,
+    provider: str | None = None,
+    state_change_url: str | None = None,
+    timeout_ms: int = 5000,
+    quiet: bool = True,
+) -> VerifyResult:
+    """Verify HTTP pacts against `provider_base_url`; `provider` defaults to the pacts' provider name."""
+    check_url(provider_base_url)
+    if state_change_url is not None:
+        check_url(state_change_url, "--state-change-url")
+    provider, chosen, errors = select_pacts(collect_pact_sources(pact_paths), provider, "http")
+    result = VerifyResult(provider=provider, pact_files=[str(p) for p, _ in chosen], errors=errors)
+    if not chosen:
+        return result
+
+    pact = load_pact()
+    verifier = pact.Verifier(provider, host=urlsplit(provider_base_url).hostname)  # host check, §6.7
+    verifier.add_transport(url=provider_base_url)
+    for path, _ in chosen:
+        verifier.add_source(path)
+    if state_change_url is not None:
+        verifier.state_handler(state_change_url, teardown=True, body=True)
+    verifier.set_request_timeout(timeout_ms)
+    verifier.set_coloured_output(enabled=False)
+    run_verifier(verifier, result, quiet=quiet)
+    _attach_files(result, chosen)
+    return result
+
+
+def run_verifier(verifier: Any, result: VerifyResult, *, quiet: bool) -> None:
+    """`verifier.verify()`, its report and structured results into `result` (never raises on failure)."""
+    with _stdout_silenced(quiet):
+        try:
+            verifier.verify()
+            failed = None
+        except RuntimeError as err:  # the FFI's only signal, details are in output/results (§6.5)
+            failed = str(err)
+    result.output = str(verifier.output(strip_ansi=True))  # an OwnedString: str() it (§6.6)
+    try:
+        results = verifier.results
+    except Exception:  # no structured results after a hard failure: the text report remains
+        results = None
+    result.interactions += interaction_results(results)
+    for error in (results or {}).get("errors") or []:
+        # Each failed interaction is listed again under "errors" ("Verifying a pact … - <description>").
+        where = str(error.get("interaction", "")) if isinstance(error, dict) else ""
+        if any(where.endswith(f"- {i.description}") for i in result.interactions if not i.ok):
+            continue
+        message = error.get("message") or error.get("mismatch") if isinstance(error, dict) else error
+        result.errors.append(f"{where}: {message}" if where else str(message))
+    if failed and not result.interactions and not result.errors:
+        result.errors.append(f"the verifier failed before any interaction ran ({failed})")
+    if not result.interactions and not result.errors:
+        result.errors.append("zero interactions were verified")
+
+
+def _attach_files(result: VerifyResult, chosen: list[tuple[Path, dict[str, Any]]]) -> None:
+    owner = {}
+    for path, document in chosen:
+        for interaction in pact_files.pact_interactions(document):
+            owner.setdefault(str(interaction.get("description")), str(path))
+    result.interactions = [
+        InteractionResult(i.description, i.provider_states, i.ok, i.problems, owner.get(i.description))
+        for i in result.interactions
+    ]
+
+
+@contextmanager
+def _stdout_silenced(quiet: bool) -> Iterator[None]:
+    """The Rust verifier prints its report straight to fd 1 (§3); keep it out of our own output."""
+    if not quiet:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
