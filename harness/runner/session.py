@@ -228,6 +228,9 @@ class BotConversation:
         self.turns.append(turn)
         return turn
 
+    def close(self) -> None:
+        """Nothing outlives a direct conversation; here for symmetry with FlowConversation."""
+
     def transcript(self) -> Transcript:
         ended = bool(self.dialogue and self.dialogue.ended)
         final = self.dialogue.final_memory if ended else (self.dialogue.memory if self.dialogue else {})
@@ -296,6 +299,11 @@ class FlowConversation:
         self.turns.append(turn)
         return turn
 
+    def close(self) -> None:
+        """End the contact's active execution, so the next conversation of this user starts afresh."""
+        if self.execution is not None and self.execution.status == "active":
+            self.execution.end()
+
     def transcript(self) -> Transcript:
         flow = FlowRecord(**self.execution.record()) if self.execution is not None else None
         return Transcript(turns=tuple(self.turns), ended=self._dialogue_ended,
@@ -316,7 +324,7 @@ class FlowConversation:
         if self.execution.flex_tasks:
             task = self.execution.flex_tasks[-1]
             return {"kind": "flex", "widget": task.get("widget"), "attributes": task.get("parsed_attributes"),
-                    "workflow_sid": task.get("workflow_sid"), "task_channel": task.get("task_channel_unique_name"),
+                    "workflow_sid": task.get("workflow_sid"), "task_channel": task.get("task_channel_unique_name") or task.get("task_channel_sid"),
                     "queue": task.get("task_queue_friendly_name") or task.get("task_queue_sid"),
                     "queue_sid": task.get("task_queue_sid"), "priority": task.get("priority"),
                     "task_sid": task.get("sid"), "routing": task.get("routing")}

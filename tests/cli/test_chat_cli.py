@@ -1,0 +1,141 @@
+"""`autopilot-harness chat`: scripted and interactive turns, --json, flows, and bad input (exit 2)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.cli import chat as chat_cli
+from harness.cli import build_parser
+from tests.conftest import EXAMPLES, ROOT
+
+BOT = str(EXAMPLES / "hospitality" / "assistant.json")
+FLOWS = EXAMPLES / "hospitality" / "flows"
+WORKFLOW = str(EXAMPLES / "hospitality" / "workflow.json")
+FUNCTIONS = str(EXAMPLES / "hospitality")
+HAS_TWILIO_RUN = (ROOT / "node_modules" / ".bin" / "twilio-run").exists()
+needs_twilio_run = pytest.mark.skipif(not HAS_TWILIO_RUN, reason="twilio-run is not installed: run `npm ci`")
+
+
+def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    assert main(["chat", "--json", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_scripted_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _json(capsys, "--bot", BOT, "--say", "I need towels", "--say", "3 large towels")
+    assert data["ended"] is False
+    first, second = data["turns"]
+    assert {"user", "task", "confidence", "next_best_task", "fields", "replies", "memory"} <= first.keys()
+    assert first["task"] == "get_quantity" and first["fields"]["item"]["value"] == "towels"
+    assert first["replies"] == ["How many would you like?"]
+    assert second["replies"] == ["Your items will be dropped off within 10 minutes. What else can I help you with?"]
+    assert second["memory"]["twilio"]["collected_data"]["quantity_of_item"]["answers"]["quantity"]["answer"] == "3"
+
+
+def test_text_output_shows_task_confidence_and_end(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", "--bot", BOT, "--say", "I need towels", "--say", "bye"]) == 0
+    out = capsys.readouterr().out
+    assert "[get_quantity · confidence" in out and "item=towels" in out
+    assert "bot> How many would you like?" in out
+
+
+def test_options_channel_user_memory_target_task(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _json(capsys, "--bot", BOT, "--channel", "whatsapp", "--user", "+447700900123",
+                 "--memory", '{"room": "101"}', "--target-task", "greeting", "--say", "I need towels")
+    turn = data["turns"][0]
+    assert turn["task"] == "greeting" and turn["routing"] == "target"
+    assert turn["memory"]["room"] == "101"
+    assert turn["memory"]["twilio"]["messaging.whatsapp"]["From"] == "whatsapp:+447700900123"
+
+
+def test_explain_lists_ranked_candidates(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", "--bot", BOT, "--explain", "--say", "i need food"]) == 0
+    out = capsys.readouterr().out
+    assert "order_roomservice" in out.split("bot>")[0]
+
+
+def test_interactive_reads_lines_from_stdin() -> None:
+    args = build_parser().parse_args(["chat", "--bot", BOT])
+    out = io.StringIO()
+    assert chat_cli.run(args, stdin=io.StringIO("hello\nI need towels\n"), stdout=out) == 0
+    text = out.getvalue()
+    assert "you> I need towels" in text and "bot> How many would you like?" in text
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--bot", "nope.json", "--say", "hi"], "nope.json"),
+    (["--bot", BOT, "--memory", "{not json", "--say", "hi"], "--memory: not valid JSON"),
+    (["--bot", BOT, "--memory", "[1]", "--say", "hi"], "--memory: expected a JSON object"),
+    (["--bot", BOT, "--url-map", "nothing", "--say", "hi"], "expected PROD=LOCAL"),
+    (["--bot", BOT, "--target-task", "nope", "--say", "hi"], "target task 'nope'"),
+    (["--bot", BOT, "--clock", "yesterday", "--say", "hi"], "--clock"),
+    (["--say", "hi"], "no bot given"),
+    (["--bot", BOT, "--flow", "missing-flow.json", "--say", "hi"], "missing-flow.json"),
+    (["--bot", BOT, "--functions", "no-such-folder", "--say", "hi"], "no-such-folder"),
+])
+def test_bad_input_is_one_message_and_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                             message: str) -> None:
+    assert main(["chat", *argv]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_a_broken_schema_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "bot.json"
+    data = json.loads(Path(BOT).read_text())
+    data["tasks"][0]["actions"]["actions"].append({"show": {"images": []}})
+    broken.write_text(json.dumps(data, indent=2))
+    assert main(["chat", "--bot", str(broken), "--say", "hi"]) == 2
+    err = capsys.readouterr().err
+    assert f"{broken}:" in err and "missing required key 'body'" in err
+
+
+def test_flow_json_adds_flow_and_handoff(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _json(capsys, "--flow", str(FLOWS / "flex_messaging.json"), "--bot", BOT, "--workflow", WORKFLOW,
+                 "--say", "i need food", "--say", "pizza", "--say", "no onions", "--say", "bye")
+    flow = data["flow"]
+    assert {"steps", "variables", "messages", "flex_tasks", "http_requests", "ended"} <= flow.keys()
+    assert [s["widget"] for s in flow["steps"]][:2] == ["Trigger", "HotelBot"]
+    assert data["turns"][0]["replies"][-1] == "What can the kitchen make for you?"
+    assert all(m["to"] == "+15555550100" for m in flow["messages"])
+
+
+@needs_twilio_run
+@pytest.mark.network
+def test_example_handoff_through_flex_with_the_real_function(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _json(capsys, "--flow", str(FLOWS / "flex_messaging.json"), "--bot", BOT, "--workflow", WORKFLOW,
+                 "--functions", FUNCTIONS, "--say", "I need towels", "--say", "3 large towels",
+                 "--say", "Can I talk to an agent?")
+    last = data["turns"][-1]
+    assert last["task"] == "send_to_agent" and last["ended"] is True
+    assert data["final_memory"]["sendToAgent"] is True
+    handoff = data["handoff"]
+    assert handoff["kind"] == "flex" and handoff["attributes"]["memory"]["sendToAgent"] is True
+    assert handoff["queue"] == "Housekeeping"  # the workflow's room-items filter
+    assert [s["widget"] for s in data["flow"]["steps"]][-2:] == ["CheckHandoff", "SendToConcierge"]
+
+
+@needs_twilio_run
+@pytest.mark.network
+def test_example_bot_alone_calls_the_function_through_twilio_run(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _json(capsys, "--bot", BOT, "--functions", FUNCTIONS, "--say", "Can I talk to an agent?")
+    turn = data["turns"][0]
+    assert turn["ended"] is True and data["final_memory"]["sendToAgent"] is True
+    webhook = turn["webhooks"][0]
+    assert webhook["url"] == "https://hotel-1234.twil.io/send-to-agent"
+    assert webhook["called"].startswith("http://127.0.0.1:") and webhook["status"] == 200
+
+
+def test_twilio_run_missing_is_a_clear_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("AUTOPILOT_HARNESS_TWILIO_RUN", "/nonexistent/twilio-run")
+    monkeypatch.setattr(shutil, "which", lambda *_a, **_k: None)
+    assert main(["chat", "--bot", BOT, "--functions", FUNCTIONS, "--say", "hi"]) == 2
+    assert "twilio-run" in capsys.readouterr().err
