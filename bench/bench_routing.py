@@ -127,6 +127,7 @@ def main() -> None:
     for text, _, _ in inputs[:200]:  # warm up (regex caches)
         router.route(text)
     timings: list[float] = []
+    by_kind: dict[str, list[float]] = {"exact": [], "paraphrase": []}
     correct = {"exact": 0, "paraphrase": 0}
     totals = {"exact": 0, "paraphrase": 0}
     methods: dict[str, int] = {}
@@ -134,13 +135,15 @@ def main() -> None:
         t0 = time.perf_counter_ns()
         routed = router.route(text)
         timings.append((time.perf_counter_ns() - t0) / 1e6)
+        by_kind[kind].append(timings[-1])
         totals[kind] += 1
         correct[kind] += routed.task == expected
         methods[routed.method] = methods.get(routed.method, 0) + 1
     timings.sort()
 
-    def percentile(p: float) -> float:
-        return round(timings[min(len(timings) - 1, int(p * len(timings)))], 4)
+    def percentile(p: float, values: list[float] = timings) -> float:
+        ordered = sorted(values)
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 4)
 
     print(json.dumps({
         "assistant": {"tasks": args.tasks, "samples_per_task": args.samples,
@@ -149,6 +152,8 @@ def main() -> None:
         "build_ms": round(build_ms, 1),
         "route_ms": {"p50": percentile(0.50), "p95": percentile(0.95), "p99": percentile(0.99),
                      "mean": round(statistics.fmean(timings), 4), "max": round(timings[-1], 4)},
+        "route_ms_by_kind": {kind: {"p50": percentile(0.5, values), "p95": percentile(0.95, values)}
+                             for kind, values in by_kind.items() if values},
         "methods": methods,
         "accuracy": {kind: round(correct[kind] / totals[kind], 4) for kind in totals if totals[kind]},
         "python": sys.version.split()[0],

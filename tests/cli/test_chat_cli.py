@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from harness.cli import build_parser, main
 from harness.cli import chat as chat_cli
-from harness.cli import build_parser
 from tests.conftest import EXAMPLES, ROOT
 
 BOT = str(EXAMPLES / "hospitality" / "assistant.json")

@@ -1,9 +1,7 @@
 """Outbound HTTP for the Studio widgets `make-http-request` and `run-function`: the URL map and the call.
 
-The URL map sends a production URL to a local one: the **longest** matching prefix wins, matched on a
-path boundary (`https://x.twil.io` maps `https://x.twil.io/fn` but not `https://x.twil.io.evil.com`).
-A key may use a wildcard host, `https://*.twil.io`, which maps any Twilio Functions domain (the key
-then counts as long as the host it matched). The rest of the URL (path after the prefix, query) is kept.
+The URL map (`harness.engines.twilio.urlmap`, shared with the Autopilot engine) sends a production URL
+to a local one; unmapped URLs are refused unless they are loopback or the network is allowed.
 
 Rules of Studio's HTTP Request widget (reference/studio.md §2.7): a 2xx answer within 10 seconds
 (redirects followed), at most 64 kB of body; only JSON answers are parsed.
@@ -19,69 +17,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from harness.errors import UsageError
+from harness.engines.twilio.urlmap import UrlMap  # noqa: F401  (re-exported: the widgets' URL map)
 
 HTTP_TIMEOUT_SECONDS = 10.0
 MAX_BODY_BYTES = 64 * 1024
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    scheme: str
-    host: str  # lower case; without "*." for a wildcard rule
-    wildcard: bool
-    path: str  # without trailing slash
-    target: str  # without trailing slash
-    length: int
-
-
-class UrlMap:
-    """Production URL prefixes → local base URLs (see the module docstring for matching)."""
-
-    def __init__(self, mapping: Mapping[str, str] | None = None) -> None:
-        self.mapping = dict(mapping or {})
-        rules = []
-        for prefix, target in self.mapping.items():
-            parts = urlsplit(prefix.strip())
-            if not parts.scheme or not parts.netloc:
-                raise UsageError(f"URL map key {prefix!r} is not an absolute URL (e.g. https://x.twil.io)")
-            host = parts.netloc.lower()
-            wildcard = host.startswith("*.")
-            rules.append(_Rule(parts.scheme.lower(), host[2:] if wildcard else host, wildcard,
-                               parts.path.rstrip("/"), target.strip().rstrip("/"), len(prefix)))
-        self._rules = tuple(rules)
-
-    def resolve(self, url: str) -> str | None:
-        """The local URL for `url`, or None when no key matches."""
-        if not self._rules:
-            return None
-        parts = urlsplit(url)
-        scheme, host = parts.scheme.lower(), parts.netloc.lower()
-        best: tuple[int, _Rule] | None = None
-        for rule in self._rules:
-            if rule.scheme != scheme:
-                continue
-            if rule.wildcard:
-                if not host.endswith("." + rule.host):
-                    continue
-                length = len(scheme) + 3 + len(host) + len(rule.path)
-            else:
-                if rule.host != host:
-                    continue
-                length = rule.length
-            path = parts.path
-            if rule.path and not (path == rule.path or path.startswith(rule.path + "/")):
-                continue
-            if best is None or length > best[0]:
-                best = (length, rule)
-        if best is None:
-            return None
-        rule = best[1]
-        rest = parts.path[len(rule.path):]
-        if rest and not rest.startswith("/"):
-            rest = "/" + rest
-        return rule.target + rest + (f"?{parts.query}" if parts.query else "")
 
 
 def is_loopback(url: str) -> bool:

@@ -329,7 +329,7 @@ class SendToAutopilot(Widget):
 def _target(ex: Execution, url: str) -> tuple[str | None, str | None]:
     """(URL to call, None) or (None, why not): the URL map first; unmapped URLs only when allowed."""
     env = ex.environment
-    mapped = env.url_map.resolve(url)
+    mapped = env.url_map.mapped(url)
     if mapped is not None:
         return mapped, None
     if is_loopback(url) or (env.allow_network and url.lower().startswith(("http://", "https://"))):

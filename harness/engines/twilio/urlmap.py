@@ -1,46 +1,85 @@
 """Sending production URLs to local servers: `https://hotel-1234.twil.io/send-to-agent` → `http://127.0.0.1:PORT/send-to-agent`.
 
-A map entry is `PROD_PREFIX → LOCAL_BASE`. The longest matching prefix wins. A prefix may use `*` as the
-first label of its host (`https://*.twil.io`) to match any Functions domain; the path after the matched
-prefix is kept. URLs that match nothing are used as they are (a test may point at a real local server).
+A map entry is `PROD_PREFIX → LOCAL_BASE`. The **longest** matching prefix wins, matched on a path boundary
+(`https://x.twil.io` maps `https://x.twil.io/fn` but not `https://x.twil.io.evil.com` or `/fnord`). A key may
+use a wildcard host, `https://*.twil.io`, which maps any Twilio Functions domain (the key then counts as long
+as the host it matched). The rest of the URL (path after the prefix, query) is kept.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from harness.errors import UsageError
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    scheme: str
+    host: str  # lower case; without "*." for a wildcard rule
+    wildcard: bool
+    path: str  # without trailing slash
+    target: str  # without trailing slash
+    length: int
 
 
 class UrlMap:
-    def __init__(self, mapping: Mapping[str, str] | None = None) -> None:
-        self._entries: list[tuple[re.Pattern[str], str, str]] = []
-        for prefix, local in (mapping or {}).items():
-            self.add(prefix, local)
+    """Production URL prefixes → local base URLs (see the module docstring for matching)."""
 
-    def add(self, prefix: str, local: str) -> None:
-        prefix = prefix.rstrip("/")
-        pattern = re.escape(prefix).replace(r"\*", r"[^/]+")
-        # A prefix matches whole path segments only: /api does not match /apiary.
-        compiled = re.compile(f"^{pattern}(?=/|\\?|$)", re.IGNORECASE)
-        self._entries.append((compiled, prefix, local.rstrip("/")))
-        self._entries.sort(key=lambda e: len(e[1]), reverse=True)
+    def __init__(self, mapping: Mapping[str, str] | None = None) -> None:
+        self.mapping = dict(mapping or {})
+        rules = []
+        for prefix, target in self.mapping.items():
+            parts = urlsplit(prefix.strip())
+            if not parts.scheme or not parts.netloc:
+                raise UsageError(f"URL map key {prefix!r} is not an absolute URL (e.g. https://x.twil.io)")
+            host = parts.netloc.lower()
+            wildcard = host.startswith("*.")
+            rules.append(_Rule(parts.scheme.lower(), host[2:] if wildcard else host, wildcard,
+                               parts.path.rstrip("/"), target.strip().rstrip("/"), len(prefix)))
+        self._rules = tuple(rules)
+
+    def mapped(self, url: str) -> str | None:
+        """The local URL for `url`, or None when no key matches."""
+        if not self._rules:
+            return None
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), parts.netloc.lower()
+        best: tuple[int, _Rule] | None = None
+        for rule in self._rules:
+            if rule.scheme != scheme:
+                continue
+            if rule.wildcard:
+                if not host.endswith("." + rule.host):
+                    continue
+                length = len(scheme) + 3 + len(host) + len(rule.path)
+            else:
+                if rule.host != host:
+                    continue
+                length = rule.length
+            path = parts.path
+            if rule.path and not (path == rule.path or path.startswith(rule.path + "/")):
+                continue
+            if best is None or length > best[0]:
+                best = (length, rule)
+        if best is None:
+            return None
+        rule = best[1]
+        rest = parts.path[len(rule.path):]
+        if rest and not rest.startswith("/"):
+            rest = "/" + rest
+        return rule.target + rest + (f"?{parts.query}" if parts.query else "")
+
 
     def resolve(self, url: str) -> str:
-        """The URL to actually call."""
-        for pattern, _prefix, local in self._entries:
-            found = pattern.match(url)
-            if found:
-                return local + url[found.end():]
-        return url
+        """The URL to actually call: the mapped one, or `url` itself when no key matches."""
+        found = self.mapped(url)
+        return url if found is None else found
 
     def __bool__(self) -> bool:
-        return bool(self._entries)
+        return bool(self._rules)
 
     def as_dict(self) -> dict[str, str]:
-        return {prefix: local for _p, prefix, local in self._entries}
-
-
-def is_absolute_http(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+        return dict(self.mapping)

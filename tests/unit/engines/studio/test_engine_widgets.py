@@ -407,11 +407,11 @@ def test_url_map_longest_prefix_boundary_and_wildcard() -> None:
             "https://*.twil.io": "http://127.0.0.1:3",
         }
     )
-    assert url_map.resolve("https://x.example.com/api/v2/items?a=1") == "http://127.0.0.1:2/items?a=1"
-    assert url_map.resolve("https://x.example.com/api/v20") == "http://127.0.0.1:1/api/v20"
-    assert url_map.resolve("https://x.example.com.evil.net/") is None
-    assert url_map.resolve("https://a-1-dev.twil.io/fn") == "http://127.0.0.1:3/fn"
-    assert url_map.resolve("https://twil.io/fn") is None and url_map.resolve("http://a.twil.io/fn") is None
+    assert url_map.mapped("https://x.example.com/api/v2/items?a=1") == "http://127.0.0.1:2/items?a=1"
+    assert url_map.mapped("https://x.example.com/api/v20") == "http://127.0.0.1:1/api/v20"
+    assert url_map.mapped("https://x.example.com.evil.net/") is None
+    assert url_map.mapped("https://a-1-dev.twil.io/fn") == "http://127.0.0.1:3/fn"
+    assert url_map.mapped("https://twil.io/fn") is None and url_map.mapped("http://a.twil.io/fn") is None
     with pytest.raises(UsageError):
         UrlMap({"x.example.com": "http://127.0.0.1"})
 
