@@ -18,6 +18,12 @@ class SidFactory:
         digest = hashlib.sha1(f"{self._seed}:{prefix}:{n}".encode()).hexdigest()[:32]
         return prefix + digest
 
+    def reseed(self, seed: str) -> None:
+        """Restart the sequence from `seed`: a test case reseeds with its own id, so its SIDs do not
+        depend on which cases ran before it in the same process (xdist, -k, --lf)."""
+        self._seed = seed
+        self._counter = itertools.count(1)
+
 
 def is_sid(value: str, prefix: str) -> bool:
     return (

@@ -87,6 +87,7 @@ class Session:
         self.studio: Any = None
         self.flow: Any = None  # the LoadedFlow when options.flow is set
         self.clock = FixedClock(parse_instant(options.clock)) if options.clock else FixedClock()
+        self._clock_start = self.clock.now()
 
     def __enter__(self) -> Session:
         try:
@@ -182,6 +183,20 @@ class Session:
         app = factory() if callable(factory) and not hasattr(factory, "wsgi_app") else factory
         server = self._stack.enter_context(LocalServer(app))
         self.url_map[spec["url"].rstrip("/")] = server.base_url
+
+    def reset(self, seed: str) -> None:
+        """Start the next case afresh: the clock back at its start and SIDs reseeded with `seed`, so a
+        scenario's transcript does not depend on the cases that ran before it in this session."""
+        self.clock.set(self._clock_start)
+        if self.runtime is not None:
+            self.runtime.sids.reseed(seed)
+
+    def queue_name(self, handoff: Mapping[str, Any]) -> str | None:
+        """The friendly name of a Flex handoff's queue, from the TaskRouter's queue table."""
+        taskrouter = getattr(self.studio, "taskrouter", None)
+        if taskrouter is None:
+            return None
+        return taskrouter.queues.get(str(handoff.get("queue_sid") or ""))
 
     def bot(self, sid: str | None = None) -> Any:
         """The trained assistant for `sid` (or the only one)."""
@@ -324,7 +339,8 @@ class FlowConversation:
         if self.execution.flex_tasks:
             task = self.execution.flex_tasks[-1]
             return {"kind": "flex", "widget": task.get("widget"), "attributes": task.get("parsed_attributes"),
-                    "workflow_sid": task.get("workflow_sid"), "task_channel": task.get("task_channel_unique_name") or task.get("task_channel_sid"),
+                    "workflow_sid": task.get("workflow_sid"),
+                    "task_channel": task.get("task_channel_unique_name") or task.get("task_channel_sid"),
                     "queue": task.get("task_queue_friendly_name") or task.get("task_queue_sid"),
                     "queue_sid": task.get("task_queue_sid"), "priority": task.get("priority"),
                     "task_sid": task.get("sid"), "routing": task.get("routing")}
