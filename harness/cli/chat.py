@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.errors import ExitCode, HarnessError
+from harness.errors import ExitCode, HarnessError, UsageError
 from harness.runner.session import (
     Session,
     SessionOptions,
@@ -29,6 +29,12 @@ def options_from_args(args: argparse.Namespace) -> SessionOptions:
     )
     if args.auth_token:
         options.auth_token = args.auth_token
+    for item in getattr(args, "server", []) or []:
+        url, sep, target = item.partition("=")
+        if not sep or ":" not in target or not url.startswith(("http://", "https://")):
+            raise UsageError(f"--server {item!r}: expected PROD=MODULE:FACTORY, "
+                             "e.g. https://contact-center.example.com=examples.contact_center.app:create_app")
+        options.servers.append({"url": url, "wsgi": target})
     if getattr(args, "flow", None):
         options.flow = Path(args.flow)
     if getattr(args, "workflow", None):

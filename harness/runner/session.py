@@ -271,6 +271,7 @@ class FlowConversation:
         self._messages_seen = 0
         self._last_memory: dict[str, Any] = {}
         self._dialogue_ended = False
+        self.chat_hosted = channel == "chat" or _flex_hosted(loaded.flow)
 
     @property
     def contact(self) -> str:
@@ -281,12 +282,14 @@ class FlowConversation:
         payload: dict[str, Any] = {"Body": text, "To": TWILIO_NUMBER}
         if self._channel == "whatsapp":
             payload["To"] = f"whatsapp:{TWILIO_NUMBER}"
-        # Flex-hosted messaging (and Programmable Chat) flows read the sender from ChannelAttributes.
-        payload["ChannelSid"] = self._chat_channel
-        payload["InstanceSid"] = "IS" + "0" * 31 + "1"
-        payload["ChannelAttributes"] = json.dumps({
-            "from": self.contact, "channel_type": self._channel, "status": "ACTIVE", "long_lived": False,
-        })
+        if self.chat_hosted:
+            # Flex messaging reaches Studio through a Programmable Chat channel: the trigger carries the
+            # channel and its attributes (the guide's `{{trigger.message.ChannelAttributes.from}}`).
+            payload["ChannelSid"] = self._chat_channel
+            payload["InstanceSid"] = "IS" + "0" * 31 + "1"
+            payload["ChannelAttributes"] = json.dumps({
+                "from": self.contact, "channel_type": self._channel, "status": "ACTIVE", "long_lived": False,
+            })
         return payload
 
     def say(self, text: str) -> Turn:
@@ -351,6 +354,14 @@ class FlowConversation:
                     "body": _parsed_body(request), "status": request.get("status"),
                     "response": request.get("response")}
         return None
+
+
+def _flex_hosted(flow: Any) -> bool:
+    """A flow Flex messaging runs: it hands off with Send to Flex or reads the chat channel's attributes."""
+    for state in flow.states:
+        if state.type == "send-to-flex" or "ChannelAttributes" in json.dumps(state.properties):
+            return True
+    return False
 
 
 def _flex_workflow_sids(flow: Any) -> list[str]:

@@ -138,3 +138,27 @@ def test_twilio_run_missing_is_a_clear_usage_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(shutil, "which", lambda *_a, **_k: None)
     assert main(["chat", "--bot", BOT, "--functions", FUNCTIONS, "--say", "hi"]) == 2
     assert "twilio-run" in capsys.readouterr().err
+
+
+CONTACT_CENTER = "https://contact-center.example.com=examples.contact_center.app:create_app"
+
+
+@needs_twilio_run
+@pytest.mark.network
+def test_example_http_handoff_reaches_the_contact_center_service(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _json(capsys, "--flow", str(FLOWS / "http_messaging.json"), "--bot", BOT, "--functions", FUNCTIONS,
+                 "--server", CONTACT_CENTER, "--say", "I need towels", "--say", "2",
+                 "--say", "Talk to a representative")
+    handoff = data["handoff"]
+    assert handoff["kind"] == "http" and handoff["status"] == 201
+    assert handoff["url"] == "https://contact-center.example.com/api/handoffs"
+    assert handoff["body"]["memory"]["sendToAgent"] is True and handoff["body"]["channel"] == "sms"
+    assert handoff["body"]["memory"]["twilio"]["collected_data"]["quantity_of_item"]["status"] == "complete"
+    assert data["flow"]["messages"][-1]["body"].startswith("Thanks!")
+
+
+def test_bad_server_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", "--bot", BOT, "--server", "contact-center", "--say", "hi"]) == 2
+    assert "expected PROD=MODULE:FACTORY" in capsys.readouterr().err
+    assert main(["chat", "--bot", BOT, "--server", "https://x.example.com=no.such.module:app", "--say", "hi"]) == 2
+    assert "cannot import 'no.such.module:app'" in capsys.readouterr().err
