@@ -171,3 +171,55 @@ def test_aselo_webchat_runs_the_system_down_subflow() -> None:
     assert "system_down" in execution.widgets["run_subflow_system_down"]
     # the subflow's Flex configuration lookup goes to flex-api.twilio.com: refused, never sent
     assert any("twilio.com" in r["url"] and r["status"] is None for r in execution.http_requests)
+
+
+# --- the same real flows with our real engine and the example bot --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example_bot_env():
+    """The example hotel bot on the real Autopilot engine, its send-to-agent Function served by twilio-run."""
+    from harness.engines.autopilot.runtime import AutopilotRuntime
+    from harness.engines.twilio.functions import FunctionsServer
+    from harness.models.assistant_loader import load_assistant
+    from tests.conftest import EXAMPLES, ROOT
+
+    if not (ROOT / "node_modules" / ".bin" / "twilio-run").exists():
+        pytest.skip("twilio-run is not installed: run `npm ci`")
+    with FunctionsServer(EXAMPLES / "hospitality") as functions:
+        clock = FixedClock("2023-03-01T10:00:00Z")
+        runtime = AutopilotRuntime(clock=clock, url_map={"https://*.twil.io": functions.base_url})
+        bot = runtime.train(load_assistant(EXAMPLES / "hospitality" / "assistant.json"))
+        yield StudioEnvironment(bots={"*": bot}, clock=clock, auth_token="secret", account_sid=ACCOUNT)
+
+
+@pytest.mark.network
+def test_volunteer_chatbot_integration_with_the_example_bot(example_bot_env: StudioEnvironment) -> None:
+    flow = load_flow(real_path("studio/function-templates__volunteer-comm__Chatbot-Integration_flow.json"))
+    loaded = example_bot_env.load(flow)
+    execution = loaded.inbound(USER, "I need towels", To=TWILIO_NUMBER, **CHAT)
+    assert execution.messages[-1]["body"] == "How many would you like?"
+    loaded.inbound(USER, "3 large towels")
+    loaded.inbound(USER, "Can I talk to an agent?")
+    assert execution.path == ["Trigger", "autopilot_1", "split_1", "send_message_2", "send_to_flex_1"]
+    assert execution.widgets["autopilot_1"]["memory"]["sendToAgent"] is True
+    assert execution.widgets["autopilot_1"]["CurrentTask"] == "send_to_agent"
+    [task] = execution.flex_tasks
+    assert json.loads(task["attributes"])["channelSid"] == CHAT["ChannelSid"]
+
+
+@pytest.mark.network
+def test_aselo_flow_carries_the_example_bot_memory(example_bot_env: StudioEnvironment) -> None:
+    webchat = json.loads(real_path("studio/aselo__ca__webchat.json").read_text(encoding="utf-8"))
+    attributes = next(s for s in webchat["states"] if s["name"] == "defaultAttributes")["properties"]["attributes"]
+    flow = substituted(real_path("studio/aselo__default__with-chatbot.json"), {
+        "pre_survey_bot_sid": "UA" + "1" * 32, "target_task_name": "greeting", "channel_attributes": attributes,
+        "master_workflow_sid": "WW" + "2" * 32, "chat_task_channel_sid": "chat",
+    })
+    # Aselo hands off when CurrentTask is counselor_handoff (our bot's handoff task is send_to_agent).
+    loaded = example_bot_env.load(flow)
+    execution = loaded.inbound(USER, "hi", To=TWILIO_NUMBER, **CHAT)
+    assert execution.messages[0]["from"] == "Bot" and execution.waiting == "ChatBot"
+    loaded.inbound(USER, "bye")  # goodbye ends the dialogue: not a counsellor handoff
+    assert execution.path[:3] == ["Trigger", "ChatBot", "check_counselor_handoff"]
+    assert execution.widgets["ChatBot"]["CurrentTask"] == "goodbye"
