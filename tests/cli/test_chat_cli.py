@@ -162,3 +162,15 @@ def test_bad_server_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
     assert "expected PROD=MODULE:FACTORY" in capsys.readouterr().err
     assert main(["chat", "--bot", BOT, "--server", "https://x.example.com=no.such.module:app", "--say", "hi"]) == 2
     assert "cannot import 'no.such.module:app'" in capsys.readouterr().err
+
+
+def test_clock_sets_dates_in_memory(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _json(capsys, "--bot", BOT, "--clock", "2022-12-24T18:30:00Z", "--say", "I need towels", "--say", "2")
+    record = data["final_memory"]["twilio"]["collected_data"]["quantity_of_item"]
+    assert record["date_started"] == record["date_completed"] == "2022-12-24T18:30:00Z"
+
+
+def test_subflow_option_needs_a_readable_flow(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", "--flow", str(FLOWS / "flex_messaging.json"), "--bot", BOT,
+                 "--subflow", "FW" + "1" * 32 + "=missing-subflow.json", "--say", "hi"]) == 2
+    assert "missing-subflow.json" in capsys.readouterr().err
