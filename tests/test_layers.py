@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("transcript", ("harness.transcript",)),
     ("expect", ("harness.expect", "harness.expectations")),
     ("runner", ("harness.runner",)),
-    ("faces", ("harness.cli", "harness.pytest_plugin", "harness.contracts", "harness.reporters",
+    ("faces", ("harness.cli", "harness.pytest_plugin", "harness.contracts", "harness.reporters", "harness.insight",
                "harness.__main__", "harness")),
 ]
 FACE_ONLY_IMPORTS = ("pytest", "_pytest", "argparse", "pact", "rich")

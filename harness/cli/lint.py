@@ -1,5 +1,9 @@
 """`autopilot-harness lint FILE...`: validate assistant exports, Actions documents and Studio flows.
 
+After validity, the lint rules of `harness.insight.lint_rules` run (ids AP1xx/ST2xx/XF3xx; `--disable`,
+`[tool.autopilot-harness.lint]`). A flow is checked against its bot when the bot is known: `--bot
+UA…=path`, a single `--bot path`, or the only assistant among FILEs.
+
 Exit 0 when clean (warnings allowed), 1 when problems were found, 2 when a file cannot be read or parsed.
 """
 
@@ -13,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from harness.errors import ExitCode, HarnessError, HarnessErrors, LoadError
+from harness.insight.lint_rules import LintConfig, LintFinding, bot_for, lint_assistant, lint_flow, load_config
 from harness.sources import load_source
 
 
@@ -23,13 +28,15 @@ class FileReport:
     errors: list[HarnessError] = field(default_factory=list)
     warnings: list[HarnessError] = field(default_factory=list)
     unreadable: bool = False
+    model: Any = field(default=None, repr=False)  # the loaded Flow / Assistant, for the lint rules
 
     def to_dict(self) -> dict[str, Any]:
         def item(err: HarnessError, severity: str) -> dict[str, Any]:
             loc = err.location
             return {"severity": severity, "kind": err.kind, "message": err.message, "hint": err.hint,
                     "pointer": loc.pointer if loc else "", "line": loc.line if loc else None,
-                    "column": loc.column if loc else None}
+                    "column": loc.column if loc else None,
+                    "rule": err.rule.id if isinstance(err, LintFinding) else None}
         return {"path": self.path, "kind": self.kind,
                 "problems": [item(e, "error") for e in self.errors]
                 + [item(w, "warning") for w in self.warnings]}
@@ -59,11 +66,13 @@ def lint_file(path: Path) -> FileReport:
 
             flow = flow_from_source(source)
             report.warnings.extend(flow.warnings)
+            report.model = flow
         elif kind == "assistant":
             from harness.models.assistant_loader import assistant_from_dict
 
             assistant = assistant_from_dict(source.data, path=str(path), source=source)
             report.warnings.extend(assistant.warnings)
+            report.model = assistant
         elif kind == "actions":
             from harness.models.actions import check_actions
 
@@ -81,11 +90,63 @@ def lint_file(path: Path) -> FileReport:
     return report
 
 
+def apply_rules(reports: list[FileReport], *, config: LintConfig, bots: dict[str | None, Any]) -> None:
+    """Run the lint rules on every loaded model; flows meet their bots, bots meet the flows driving them."""
+    from harness.models.assistant import Assistant
+    from harness.models.flow import Flow
+
+    flows = [r.model for r in reports if isinstance(r.model, Flow)]
+    assistants = [r.model for r in reports if isinstance(r.model, Assistant)]
+    if not bots and len(assistants) == 1:
+        bots = {None: assistants[0]}
+    for report in reports:
+        if isinstance(report.model, Flow):
+            findings = lint_flow(report.model, bots=bots, config=config)
+        elif isinstance(report.model, Assistant):
+            driving = [f for f in flows if _drives(f, report.model, bots)]
+            findings = lint_assistant(report.model, flows=driving, config=config)
+        else:
+            continue
+        # A rule restating a loader warning (a default naming no task) replaces it: one finding per place.
+        pointers = {f.location.pointer for f in findings if f.location}
+        report.warnings = [w for w in report.warnings if not (w.location and w.location.pointer in pointers)]
+        report.errors.extend(f for f in findings if f.severity == "error")
+        report.warnings.extend(f for f in findings if f.severity != "error")
+
+
+def _drives(flow: Any, assistant: Any, bots: dict[str | None, Any]) -> bool:
+    widgets = [s for s in flow.states if s.type == "send-to-auto-pilot"]
+    return any(_same(bot_for(w, bots), assistant) for w in widgets)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is b or (a is not None and b is not None and a.path is not None and a.path == b.path)
+
+
+def _load_bots(items: list[str]) -> dict[str | None, Any]:
+    from harness.models.assistant_loader import load_assistant
+    from harness.runner.session import parse_bot_options
+
+    loaded: dict[str | None, Any] = {}
+    for sid, path in parse_bot_options(items).items():
+        loaded[sid] = load_assistant(path, sid=sid)
+    return loaded
+
+
 def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
+    fmt = getattr(args, "format", None) or ("json" if args.json else "text")
+    config = load_config().with_disabled(getattr(args, "disable", None) or [])
+    bots = _load_bots(getattr(args, "bot", None) or [])
     reports = [lint_file(Path(p)) for p in args.files]
-    if args.json:
+    apply_rules(reports, config=config, bots=bots)
+    if fmt == "json":
         json.dump({"files": [r.to_dict() for r in reports]}, out, indent=2)
+        out.write("\n")
+    elif fmt == "sarif":
+        from harness.insight.lint_rules import to_sarif
+
+        json.dump(to_sarif(reports), out, indent=2)
         out.write("\n")
     else:
         for report in reports:

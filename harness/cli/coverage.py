@@ -1,0 +1,50 @@
+"""`autopilot-harness coverage RESULTS.json`: what a run exercised of its bots and flows, and what it missed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from harness.errors import ExitCode
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("coverage", help="coverage of tasks, samples, fields, questions, widgets and transitions",
+                       description="Read `autopilot-harness run --json` results and report what the scenarios "
+                       "exercised, per file, with the misses by name. Exit 1 below a --fail-under limit.")
+    p.add_argument("results", metavar="RESULTS.json")
+    p.add_argument("--format", choices=["text", "json", "html"], default="text")
+    p.add_argument("-o", "--output", default=None, metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--fail-under-tasks", type=float, default=None, metavar="PERCENT",
+                   help="exit 1 when task coverage is below PERCENT")
+    p.add_argument("--fail-under-transitions", type=float, default=None, metavar="PERCENT",
+                   help="exit 1 when flow transition coverage is below PERCENT")
+    return p
+
+
+def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
+    from harness.insight.coverage import compute_coverage, coverage_html, coverage_json, coverage_text, load_results
+
+    out = stdout or sys.stdout
+    results = load_results(Path(args.results))
+    report = compute_coverage(results, base=Path(args.results).resolve().parent)
+    if args.format == "json":
+        text = coverage_json(report)
+    elif args.format == "html":
+        text = coverage_html(report)
+    else:
+        text = coverage_text(report)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
+    failed = []
+    if args.fail_under_tasks is not None and report.task_percent < args.fail_under_tasks:
+        failed.append(f"task coverage {report.task_percent:.1f}% is below {args.fail_under_tasks:g}%")
+    if args.fail_under_transitions is not None and report.transition_percent < args.fail_under_transitions:
+        failed.append(f"transition coverage {report.transition_percent:.1f}% is below {args.fail_under_transitions:g}%")
+    for line in failed:
+        print(f"autopilot-harness coverage: {line}", file=sys.stderr)
+    return ExitCode.FAILED if failed else ExitCode.OK

@@ -1,0 +1,31 @@
+"""`autopilot-harness report RESULTS.json -o report.html`: one self-contained HTML page of a run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from harness.errors import ExitCode
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("report", help="an HTML report of a run: chat transcripts, flow graphs, handoffs, diffs",
+                       description="Render `autopilot-harness run --json` results as one self-contained HTML file.")
+    p.add_argument("results", metavar="RESULTS.json")
+    p.add_argument("-o", "--output", default="report.html", metavar="FILE", help="default: report.html")
+    p.add_argument("--title", default=None, help="the page title")
+    return p
+
+
+def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
+    from harness.insight.coverage import load_results
+    from harness.insight.html_report import render_report
+
+    out = stdout or sys.stdout
+    source = Path(args.results)
+    html = render_report(load_results(source), base=source.resolve().parent, title=args.title)
+    Path(args.output).write_text(html, encoding="utf-8")
+    print(f"wrote {args.output}", file=out)
+    return ExitCode.OK

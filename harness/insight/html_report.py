@@ -1,0 +1,252 @@
+"""The HTML report of a run (issue 6 §4): one self-contained file, no scripts, no external resources.
+
+Per scenario: the transcript as chat bubbles (user right, bot left, agent handoff in green) with the routed
+task and confidence under each user message; the Studio flow as an inline SVG graph (our own layered
+layout: widgets placed by their distance from the Trigger) with the path the scenario took highlighted
+and the widgets no scenario entered greyed; the handoff payload; failures with expected/actual diffs.
+Coverage tables close the page.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from harness.insight.coverage import case_steps, compute_coverage, coverage_html_section, resolve_path
+from harness.models.flow import Flow
+
+NODE_W, NODE_H, GAP_X, GAP_Y = 170, 44, 30, 60
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0;background:#f6f7f9;color:#222}
+header{background:#1f2d3d;color:#fff;padding:16px 24px}header h1{margin:0;font-size:20px}
+main{padding:16px 24px;max-width:1400px}
+.summary span{display:inline-block;margin-right:14px;padding:2px 8px;border-radius:10px;background:#fff2}
+section.case{background:#fff;border:1px solid #dde;border-radius:8px;margin:16px 0;padding:12px 16px}
+section.case h2{font-size:16px;margin:0 0 8px}
+.badge{font-size:12px;padding:2px 8px;border-radius:10px;color:#fff;margin-right:6px}
+.passed{background:#2e8540}.failed{background:#c0392b}.error{background:#8e44ad}.skipped{background:#888}
+.cols{display:flex;gap:24px;flex-wrap:wrap}.chat{flex:1 1 360px;max-width:520px}.graph{flex:2 1 480px;overflow:auto}
+.msg{margin:6px 0;display:flex;flex-direction:column}
+.bubble{padding:8px 12px;border-radius:14px;max-width:80%;white-space:pre-wrap;word-wrap:break-word}
+.user{align-items:flex-end}.user .bubble{background:#2f6fdb;color:#fff;border-bottom-right-radius:3px}
+.bot{align-items:flex-start}.bot .bubble{background:#eceff3;border-bottom-left-radius:3px}
+.agent{align-items:flex-start}.agent .bubble{background:#dff5e3;border:1px solid #7bc58a}
+.meta{font-size:11px;color:#667;margin-top:2px}
+table{border-collapse:collapse;font-size:13px}
+td,th{border:1px solid #ccd;padding:4px 8px;vertical-align:top;text-align:left}
+pre{background:#f3f4f6;padding:8px;overflow:auto;font-size:12px}
+.diff del{background:#fdd;text-decoration:none}.diff ins{background:#dfd;text-decoration:none}
+svg .node rect{fill:#fff;stroke:#889;stroke-width:1.2}svg .node.entered rect{fill:#e3edff;stroke:#2f6fdb;stroke-width:2}
+svg .node.uncovered rect{fill:#eee;stroke:#bbb}svg .node.uncovered text{fill:#999}
+svg .edge{fill:none;stroke:#aab;stroke-width:1.2}svg .edge.taken{stroke:#2f6fdb;stroke-width:3}
+svg text{font-size:11px;font-family:system-ui,sans-serif}svg .label{fill:#667;font-size:10px}
+ul{margin:0;padding-left:18px}
+"""
+
+
+def render_report(results: Mapping[str, Any], *, base: Path | None = None, title: str | None = None) -> str:
+    """The whole page for `run --json` results."""
+    coverage = compute_coverage(results, base=base)
+    files = results.get("files") or {}
+    flows: dict[str, Flow | None] = {}
+    entered_anywhere: dict[str, set[str]] = {}
+    for case in results.get("cases") or ():
+        flow_path = (files.get(case.get("file")) or {}).get("flow")
+        if isinstance(flow_path, str):
+            flow = _flow(flows, flow_path, base)
+            if flow is not None:
+                entered_anywhere.setdefault(flow_path, set()).update(_entered(case, flow))
+    summary = results.get("summary") or {}
+    page_title = title or "autopilot-harness report"
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{escape(page_title)}</title><style>{CSS}</style></head><body>",
+        f"<header><h1>{escape(page_title)}</h1><div class='summary'>",
+        *(f"<span>{escape(str(key))}: {escape(str(summary.get(key, 0)))}</span>"
+          for key in ("total", "passed", "failed", "error")),
+        f"<span>started {escape(str(results.get('started', '')))}</span></div></header><main>",
+    ]
+    for number, case in enumerate(results.get("cases") or ()):
+        flow_path = (files.get(case.get("file")) or {}).get("flow")
+        flow = flows.get(flow_path) if isinstance(flow_path, str) else None
+        uncovered = (set(flow.state_names) - entered_anywhere.get(flow_path, set())) if flow else set()
+        parts.append(_case_html(number, case, flow, uncovered))
+    parts.append("<section class='case'><h2>Coverage</h2>" + coverage_html_section(coverage) + "</section>")
+    parts.append("</main></body></html>\n")
+    return "\n".join(parts)
+
+
+def _flow(cache: dict[str, Flow | None], path: str, base: Path | None) -> Flow | None:
+    if path not in cache:
+        from harness.errors import HarnessError
+        from harness.models.flow import load_flow
+
+        try:
+            cache[path] = load_flow(resolve_path(path, base))
+        except HarnessError:
+            cache[path] = None
+    return cache[path]
+
+
+def _entered(case: Mapping[str, Any], flow: Flow) -> set[str]:
+    names: set[str] = set()
+    for step in case_steps(case.get("transcript") or {}):
+        for key in ("widget", "next"):
+            if step.get(key) and flow.state(str(step[key])) is not None:
+                names.add(str(step[key]))
+    return names
+
+
+def _case_html(number: int, case: Mapping[str, Any], flow: Flow | None, uncovered: set[str]) -> str:
+    status = str(case.get("status", "passed"))
+    transcript = case.get("transcript") or {}
+    head = (f"<section class='case' id='case-{number}'><h2><span class='badge {escape(status)}'>"
+            f"{escape(status)}</span>{escape(str(case.get('name') or case.get('id')))}"
+            f" <small>{escape(str(case.get('file', '')))}</small></h2>")
+    body = [head]
+    if case.get("error"):
+        body.append(f"<pre>{escape(str(case['error']))}</pre>")
+    if case.get("mismatches"):
+        body.append(_mismatches(case["mismatches"]))
+    body.append("<div class='cols'><div class='chat'>" + _chat(transcript) + "</div>")
+    if flow is not None:
+        body.append("<div class='graph'>" + flow_svg(flow, case_steps(transcript), uncovered) + "</div>")
+    body.append("</div>")
+    handoff = transcript.get("handoff")
+    if handoff:
+        body.append("<details open><summary>Handoff payload</summary><pre>"
+                    + escape(json.dumps(handoff, indent=2, default=str)) + "</pre></details>")
+    body.append("</section>")
+    return "\n".join(body)
+
+
+def _chat(transcript: Mapping[str, Any]) -> str:
+    out = []
+    for turn in transcript.get("turns") or ():
+        out.append(f"<div class='msg user'><div class='bubble'>{escape(str(turn.get('user', '')))}</div>")
+        task = turn.get("task")
+        confidence = turn.get("confidence")
+        meta = [f"task <b>{escape(str(task))}</b>" if task else "no task"]
+        if isinstance(confidence, int | float):
+            meta.append(f"confidence {confidence:.2f}")
+        if turn.get("routing"):
+            meta.append(escape(str(turn["routing"])))
+        if turn.get("fields"):
+            meta.append("fields " + escape(", ".join(f"{k}={v.get('value') if isinstance(v, Mapping) else v}"
+                                                    for k, v in turn["fields"].items())))
+        out.append(f"<div class='meta'>{' · '.join(meta)}</div></div>")
+        for reply in turn.get("replies") or ():
+            out.append(f"<div class='msg bot'><div class='bubble'>{escape(str(reply))}</div></div>")
+    handoff = transcript.get("handoff")
+    if handoff:
+        where = handoff.get("queue") or handoff.get("url") or handoff.get("widget") or ""
+        kind = escape(str(handoff.get("kind")))
+        shown = f": {escape(str(where))}" if where else ""
+        out.append(f"<div class='msg agent'><div class='bubble'>Handed off to an agent ({kind}{shown})</div></div>")
+    return "\n".join(out)
+
+
+def _mismatches(mismatches: list[Mapping[str, Any]]) -> str:
+    rows = ["<table class='diff'><tr><th>where</th><th>expected / actual</th><th>detail</th></tr>"]
+    for m in mismatches:
+        rows.append(f"<tr><td>{escape(str(m.get('where', '')))}<br><small>{escape(str(m.get('path') or ''))}</small>"
+                    f"</td><td>{_diff(m.get('expected'), m.get('actual'))}</td>"
+                    f"<td>{escape(str(m.get('detail') or ''))}</td></tr>")
+    rows.append("</table>")
+    return "\n".join(rows)
+
+
+def _diff(expected: Any, actual: Any) -> str:
+    """Word-level diff: removed (expected only) struck in red, added (actual only) in green."""
+    def text(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value, default=str)
+
+    a, b = text(expected).split(" "), text(actual).split(" ")
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b).get_opcodes():
+        if op == "equal":
+            out.append(escape(" ".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(f"<del>{escape(' '.join(a[i1:i2]))}</del>")
+        if j2 > j1:
+            out.append(f"<ins>{escape(' '.join(b[j1:j2]))}</ins>")
+    return " ".join(out)
+
+
+# --- the flow graph ------------------------------------------------------------------------------------
+
+
+def layers(flow: Flow) -> list[list[str]]:
+    """Widgets by breadth-first distance from the initial state; unreachable ones in a last layer."""
+    depth = {flow.initial_state: 0}
+    queue = [flow.initial_state]
+    while queue:
+        name = queue.pop(0)
+        state = flow.state(name)
+        for transition in state.transitions if state else ():
+            if transition.next and transition.next not in depth and flow.state(transition.next):
+                depth[transition.next] = depth[name] + 1
+                queue.append(transition.next)
+    result: list[list[str]] = [[] for _ in range(max(depth.values(), default=0) + 1)]
+    for name in flow.state_names:
+        if name in depth:
+            result[depth[name]].append(name)
+    rest = [n for n in flow.state_names if n not in depth]
+    if rest:
+        result.append(rest)
+    return result
+
+
+def flow_svg(flow: Flow, steps: list[Mapping[str, Any]], uncovered: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    """The flow as SVG: entered widgets and taken transitions highlighted, `uncovered` widgets greyed."""
+    grid = layers(flow)
+    width = max(len(row) for row in grid) * (NODE_W + GAP_X) + GAP_X
+    height = len(grid) * (NODE_H + GAP_Y) + GAP_Y // 2
+    position: dict[str, tuple[float, float]] = {}
+    for row_index, row in enumerate(grid):
+        offset = (width - len(row) * (NODE_W + GAP_X) + GAP_X) / 2
+        for column, name in enumerate(row):
+            position[name] = (offset + column * (NODE_W + GAP_X), GAP_Y / 2 + row_index * (NODE_H + GAP_Y))
+    taken = {(str(s.get("widget")), str(s.get("next") or "")) for s in steps}
+    entered = {str(s.get("widget")) for s in steps} | {str(s.get("next")) for s in steps if s.get("next")}
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+             f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="Studio flow graph">',
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+             'markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" '
+             'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#889"/></marker></defs>']
+    for state in flow.states:
+        for transition in state.transitions:
+            if not transition.next or transition.next not in position:
+                continue
+            x1, y1 = position[state.name]
+            x2, y2 = position[transition.next]
+            sx, sy = x1 + NODE_W / 2, y1 + NODE_H
+            tx, ty = x2 + NODE_W / 2, y2
+            if y2 <= y1:  # a loop back up: leave from the side
+                sx, sy, tx, ty = x1 + NODE_W, y1 + NODE_H / 2, x2 + NODE_W, y2 + NODE_H / 2
+                path = f"M {sx:.1f} {sy:.1f} C {sx + 60:.1f} {sy:.1f}, {tx + 60:.1f} {ty:.1f}, {tx:.1f} {ty:.1f}"
+            else:
+                mid = (sy + ty) / 2
+                path = f"M {sx:.1f} {sy:.1f} C {sx:.1f} {mid:.1f}, {tx:.1f} {mid:.1f}, {tx:.1f} {ty:.1f}"
+            css = "edge taken" if (state.name, transition.next) in taken else "edge"
+            parts.append(f'<path class="{css}" d="{path}" marker-end="url(#arrow)">'
+                         f"<title>{escape(state.name)} —{escape(transition.event)}→ "
+                         f"{escape(transition.next)}</title></path>")
+            parts.append(f'<text class="label" x="{(sx + tx) / 2 + 4:.1f}" y="{(sy + ty) / 2:.1f}">'
+                         f"{escape(transition.event)}</text>")
+    for state in flow.states:
+        x, y = position[state.name]
+        css = "node entered" if state.name in entered else ("node uncovered" if state.name in uncovered else "node")
+        name = state.name if len(state.name) <= 24 else state.name[:23] + "…"
+        parts.append(f'<g class="{css}"><rect x="{x:.1f}" y="{y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6"/>'
+                     f'<text x="{x + 8:.1f}" y="{y + 18:.1f}" font-weight="bold">{escape(name)}</text>'
+                     f'<text class="label" x="{x + 8:.1f}" y="{y + 34:.1f}">{escape(state.type)}</text>'
+                     f"<title>{escape(state.name)} ({escape(state.type)})</title></g>")
+    parts.append("</svg>")
+    return "\n".join(parts)

@@ -1,0 +1,692 @@
+"""Lint rules beyond validity: an assistant's training data and a Studio flow's wiring (issue 6 §1).
+
+Every rule has an id (`AP1xx` assistant, `ST2xx` Studio flow, `XF3xx` a flow checked against its bot),
+a severity and a one-line why (`RULES`). A finding is a `LintFinding`, a `HarnessError` carrying its rule,
+so `autopilot-harness lint` prints it like any other problem, with file, JSON Pointer and line.
+
+Disabling: `--disable ID` on the command line, or in pyproject.toml
+
+    [tool.autopilot-harness.lint]
+    disable = ["AP101"]
+    per-file-disable = {"flows/legacy_*.json" = ["ST205"]}
+
+(JSON files cannot hold comments, and a stray key would change what Twilio imports, so nothing is read
+from the linted file itself.)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError, Location, escape_pointer
+from harness.models.assistant import Assistant, Task, task_target
+from harness.models.flow import Flow, State
+
+# --- rules ---------------------------------------------------------------------------------------------
+
+ERROR, WARNING, NOTE = "error", "warning", "note"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: str  # "error" fails `lint` (exit 1); "warning" and "note" do not
+    why: str
+
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in (
+    Rule("AP101", "few-samples", WARNING,
+         "the handoff guide recommends at least 10 samples per task; fewer make routing fragile"),
+    Rule("AP102", "unreachable-task", WARNING,
+         "a task without samples that no redirect, default or flow names can never run"),
+    Rule("AP103", "duplicate-sample", WARNING,
+         "the same sample in two tasks is a coin toss: Autopilot (and our router) can only pick one"),
+    Rule("AP104", "sample-routes-elsewhere", WARNING,
+         "a sample that routes to another task when the model is trained without it is likely confused"),
+    Rule("AP105", "dialogue-ends-early", WARNING,
+         "a task run to carry the conversation on (after a collect, a fallback) ends it when it has no listen"),
+    Rule("AP106", "default-missing-task", WARNING,
+         "a default naming a missing task fails the moment Autopilot uses it"),
+    Rule("ST201", "split-on-unknown-widget", ERROR,
+         "a split reading widgets.X where the flow has no widget X always sees an empty value"),
+    Rule("ST202", "liquid-unknown-reference", WARNING,
+         "Studio renders an unknown widget, variable or root as an empty string, silently"),
+    Rule("ST203", "flex-attributes-not-json", ERROR,
+         "Send to Flex parses its rendered attributes as JSON; invalid JSON fails the handoff"),
+    Rule("ST204", "autopilot-sender", WARNING,
+         "the guide's 'Send Message From': chat → the bot's name, messaging without Flex → the default "
+         "{{flow.channel.address}}, messaging with Flex → {{trigger.message.ChannelAttributes.from}}"),
+    Rule("ST205", "unhandled-failure", WARNING,
+         "a failure or timeout event without a next ends the execution without telling the user"),
+    Rule("ST206", "unreachable-state", WARNING,
+         "a widget no transition leads to never runs"),
+    Rule("XF301", "flow-names-unknown-task", ERROR,
+         "the flow tests CurrentTask against (or targets) a task the bot does not have"),
+)}
+
+
+class LintFinding(HarnessError):
+    """One rule's finding at one place."""
+
+    kind = "lint"
+
+    def __init__(self, rule_id: str, message: str, location: Location | None = None, hint: str | None = None
+                 ) -> None:
+        super().__init__(message, location, hint)
+        self.rule = RULES[rule_id]
+
+    @property
+    def severity(self) -> str:
+        return self.rule.severity
+
+    def render(self) -> str:
+        head = f"{self.location}: {self.message} [{self.rule.id}]" if self.location else \
+            f"{self.message} [{self.rule.id}]"
+        return head + (f"\n  hint: {self.hint}" if self.hint else "")
+
+
+# --- configuration -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    disabled: frozenset[str] = frozenset()
+    per_file: tuple[tuple[str, frozenset[str]], ...] = ()  # (glob, rule ids)
+
+    def enabled(self, rule_id: str, path: str | None = None) -> bool:
+        if rule_id in self.disabled:
+            return False
+        if path:
+            posix = Path(path).as_posix()
+            for pattern, ids in self.per_file:
+                if rule_id in ids and (fnmatch.fnmatch(posix, pattern) or posix.endswith("/" + pattern)):
+                    return False
+        return True
+
+    def with_disabled(self, ids: Sequence[str]) -> LintConfig:
+        return replace(self, disabled=self.disabled | frozenset(_split_ids(ids)))
+
+
+def _split_ids(items: Sequence[str]) -> list[str]:
+    ids = [part.strip().upper() for item in items for part in str(item).split(",") if part.strip()]
+    unknown = [i for i in ids if i not in RULES]
+    if unknown:
+        from harness.errors import UsageError
+
+        raise UsageError(f"unknown lint rule id(s): {', '.join(unknown)}; rules: {', '.join(RULES)}")
+    return ids
+
+
+def load_config(start: Path | None = None) -> LintConfig:
+    """`[tool.autopilot-harness.lint]` of the nearest pyproject.toml at or above `start` (default: cwd)."""
+    folder = (start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError):
+                return LintConfig()
+            section = data.get("tool", {}).get("autopilot-harness", {}).get("lint", {})
+            disabled = frozenset(_split_ids(section.get("disable", [])))
+            per_file = tuple((str(glob), frozenset(_split_ids(ids)))
+                             for glob, ids in dict(section.get("per-file-disable", {})).items())
+            return LintConfig(disabled, per_file)
+    return LintConfig()
+
+
+# --- shared helpers ------------------------------------------------------------------------------------
+
+
+def _task_refs(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """Every `task://name` string inside an Actions value, with its pointer."""
+    if isinstance(value, str):
+        name = task_target(value)
+        if name:
+            yield name, pointer
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _task_refs(item, f"{pointer}/{escape_pointer(key)}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _task_refs(item, f"{pointer}/{index}")
+
+
+def _actions_pointer(task: Task) -> str:
+    return f"{task.pointer}/actions/actions"
+
+
+def _action_names(task: Task) -> set[str]:
+    return {name for action in task.actions if isinstance(action, Mapping) for name in action}
+
+
+# Example values put into a tagged sample ("need {item}") so it can be routed like a user message.
+_BUILTIN_EXAMPLES = {
+    "Twilio.NUMBER": "3", "Twilio.NUMBER_SEQUENCE": "1234", "Twilio.DATE": "June 5", "Twilio.TIME": "5 pm",
+    "Twilio.FIRST_NAME": "Alex", "Twilio.LAST_NAME": "Smith", "Twilio.CITY": "Seattle",
+    "Twilio.COUNTRY": "France", "Twilio.US_STATE": "Texas", "Twilio.PHONE_NUMBER": "+15551234567",
+    "Twilio.EMAIL": "alex@example.com", "Twilio.YES_NO": "yes", "Twilio.ALPHANUMERIC": "ab12",
+    "Twilio.LANGUAGE": "French", "Twilio.MONTH": "June", "Twilio.DAY_OF_WEEK": "Monday",
+    "Twilio.ORDINAL": "third", "Twilio.CURRENCY": "10 dollars", "Twilio.DURATION": "2 hours",
+}
+_TAG = re.compile(r"\{([^{}]*)\}")
+
+
+def sample_utterance(assistant: Assistant, task: Task, tagged_text: str) -> str:
+    """A tagged sample as a user would say it: each `{field}` replaced by a value of the field's type."""
+
+    def fill(match: re.Match[str]) -> str:
+        task_field = task.field(match.group(1).strip())
+        if task_field is None:
+            return match.group(1)
+        custom = assistant.field_type(task_field.field_type)
+        if custom is not None and custom.values:
+            return custom.values[0].value
+        return _BUILTIN_EXAMPLES.get(task_field.field_type, "something")
+
+    return _TAG.sub(fill, tagged_text)
+
+
+# --- assistant rules -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Finder:
+    config: LintConfig
+    path: str | None
+    findings: list[LintFinding] = field(default_factory=list)
+
+    def add(self, rule_id: str, message: str, location: Location | None, hint: str | None = None) -> None:
+        if self.config.enabled(rule_id, self.path):
+            self.findings.append(LintFinding(rule_id, message, location, hint))
+
+    def wants(self, *rule_ids: str) -> bool:
+        return any(self.config.enabled(r, self.path) for r in rule_ids)
+
+
+def lint_assistant(assistant: Assistant, *, flows: Sequence[Flow] = (), config: LintConfig | None = None,
+                   route_samples: bool = True) -> list[LintFinding]:
+    """AP1xx findings for one assistant; `flows` that drive it name tasks too (target_task, CurrentTask)."""
+    find = _Finder(config or LintConfig(), assistant.path)
+    loc = assistant.location
+    names = set(assistant.task_names)
+    referenced: dict[str, str] = {}  # task → where it is named
+    for task in assistant.tasks:
+        for name, _pointer in _task_refs(list(task.actions), _actions_pointer(task)):
+            referenced.setdefault(name, f"task {task.unique_name}")
+    defaults = {"assistant_initiation": assistant.defaults.assistant_initiation,
+                "fallback": assistant.defaults.fallback,
+                "collect.validate_on_failure": assistant.defaults.validate_on_failure}
+    for key, uri in defaults.items():
+        name = task_target(uri or "")
+        if not name:
+            continue
+        referenced.setdefault(name, f"defaults.{key}")
+        if name not in names:
+            find.add("AP106", f"defaults.{key} '{uri}' names no task of the assistant",
+                     loc("/defaults/defaults/" + key.replace(".", "/")), hint="tasks: " + ", ".join(sorted(names)))
+    flow_tasks = {task for flow in flows for task in _flow_task_names(flow)}
+    for name in flow_tasks:
+        referenced.setdefault(name, "a flow")
+
+    for task in assistant.tasks:
+        count = len(task.samples)
+        if 0 < count < 10:
+            find.add("AP101", f"task '{task.unique_name}' has {count} sample(s); at least 10 are recommended",
+                     loc(f"{task.pointer}/samples"))
+        if count == 0 and task.unique_name not in referenced:
+            also = " (unless an Action URL redirects to it)" if any(t.actions_url for t in assistant.tasks) else ""
+            find.add("AP102", f"task '{task.unique_name}' has no samples and nothing redirects to it{also}",
+                     loc(task.pointer), hint="add samples, or point a default or a redirect at it")
+
+    if find.wants("AP103"):
+        _duplicate_samples(assistant, find)
+    if route_samples and find.wants("AP104"):
+        _misrouted_samples(assistant, find)
+    if find.wants("AP105"):
+        _ends_early(assistant, flow_tasks, find)
+    return find.findings
+
+
+def _normal(text: str) -> str:
+    from harness.engines.autopilot.fieldtypes import normalize
+
+    return normalize(text)
+
+
+def _duplicate_samples(assistant: Assistant, find: _Finder) -> None:
+    first_seen: dict[str, tuple[str, int]] = {}
+    for task in assistant.tasks:
+        for index, sample in enumerate(task.samples):
+            key = _normal(sample.tagged_text)
+            if not key:
+                continue
+            seen = first_seen.setdefault(key, (task.unique_name, index))
+            if seen[0] != task.unique_name:
+                find.add("AP103", f"sample {sample.tagged_text!r} of task '{task.unique_name}' is also a sample "
+                         f"of task '{seen[0]}'", assistant.location(f"{task.pointer}/samples/{index}/taggedText"),
+                         hint="keep it in the one task it means")
+
+
+MAX_LEAVE_ONE_OUT = 1500  # samples; above this AP104 routes against the full model only (speed)
+
+
+def _misrouted_samples(assistant: Assistant, find: _Finder) -> None:
+    """AP104: route each sample with a model trained without it (leave-one-out) — where it goes instead."""
+    from harness.engines.autopilot.runtime import AutopilotRuntime
+    from harness.errors import EngineError
+
+    runtime = AutopilotRuntime()
+    total = sum(len(t.samples) for t in assistant.tasks)
+    try:
+        full = runtime.train(assistant)
+    except EngineError:
+        return  # the sample tags an unknown field: the loader reports that
+    for task_index, task in enumerate(assistant.tasks):
+        for index, sample in enumerate(task.samples):
+            text = sample_utterance(assistant, task, sample.tagged_text)
+            if total <= MAX_LEAVE_ONE_OUT:
+                held_out = without_sample(assistant, task_index, index)
+                routing = runtime.train(held_out).route(text)
+                if routing.task is None:
+                    continue  # nothing confident: the fallback, not another task
+            else:
+                routing = full.route(text)
+            if routing.task is not None and routing.task != task.unique_name:
+                find.add("AP104", f"sample {sample.tagged_text!r} of task '{task.unique_name}' routes to "
+                         f"'{routing.task}' (confidence {routing.confidence:.2f}) when trained without it",
+                         assistant.location(f"{task.pointer}/samples/{index}/taggedText"),
+                         hint="reword it, or add samples like it to its task")
+
+
+def without_sample(assistant: Assistant, task_index: int, sample_index: int) -> Assistant:
+    """A copy of the assistant with one sample removed (for leave-one-out)."""
+    task = assistant.tasks[task_index]
+    samples = task.samples[:sample_index] + task.samples[sample_index + 1:]
+    tasks = list(assistant.tasks)
+    tasks[task_index] = replace(task, samples=samples)
+    return replace(assistant, tasks=tuple(tasks))
+
+
+_CONTINUES = {"listen", "collect", "redirect", "handoff"}
+_CONTINUATION_NAME = re.compile(r"^complete_|_complete$|fallback")
+
+
+def _ends_early(assistant: Assistant, handoff_tasks: set[str], find: _Finder) -> None:
+    """AP105: tasks the bot runs to go on (collect on_complete targets, complete_*, fallbacks) that end."""
+    after_collect: set[str] = set()
+    for task in assistant.tasks:
+        for action in task.actions:
+            collect = action.get("collect") if isinstance(action, Mapping) else None
+            on_complete = collect.get("on_complete") if isinstance(collect, Mapping) else None
+            for name, _ in _task_refs(on_complete, ""):
+                after_collect.add(name)
+    fallbacks = {task_target(u or "") for u in (assistant.defaults.fallback, assistant.defaults.validate_on_failure)}
+    for task in assistant.tasks:
+        if task.actions_url or task.unique_name in handoff_tasks or not task.actions:
+            continue
+        if _action_names(task) & _CONTINUES:
+            continue
+        why = ("it completes a collect" if task.unique_name in after_collect else
+               "it is a default fallback" if task.unique_name in fallbacks else
+               "its name says it continues a request" if _CONTINUATION_NAME.search(task.unique_name) else None)
+        if why:
+            find.add("AP105", f"task '{task.unique_name}' ends the dialogue (no listen, collect or redirect), "
+                     f"but {why}", assistant.location(_actions_pointer(task)),
+                     hint='add {"listen": true} so the user can ask for something else')
+
+
+# --- Studio flow rules ---------------------------------------------------------------------------------
+
+
+def _liquid_env() -> Any:
+    from harness.engines.studio.liquid import StudioLiquid
+
+    return StudioLiquid(unknown_filters="ignore").env
+
+
+def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield value, pointer
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if key != "offset":
+                yield from _strings(item, f"{pointer}/{escape_pointer(key)}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{pointer}/{index}")
+
+
+def _paths(env: Any, text: str) -> list[list[str]]:
+    """The global variable paths a template reads (string segments only), [] when it does not parse."""
+    from harness.engines.studio.liquid import is_template
+
+    if not is_template(text):
+        return []
+    try:
+        analysis = env.from_string(text).analyze()
+    except Exception:  # syntax errors are the loader's and the engine's to report
+        return []
+    found = []
+    for refs in analysis.globals.values():
+        for ref in refs:
+            segments = []
+            for segment in ref.segments:
+                if not isinstance(segment, str):
+                    break
+                segments.append(segment)
+            found.append(segments)
+    return found
+
+
+def _flow_templates(flow: Flow) -> Iterator[tuple[State, str, str]]:
+    """(state, text, pointer) for every string in properties and split conditions."""
+    for state in flow.states:
+        yield from ((state, text, p) for text, p in _strings(state.properties, f"{state.pointer}/properties"))
+        for transition in state.transitions:
+            for index, condition in enumerate(transition.conditions):
+                for text, p in _strings(condition, f"{transition.pointer}/conditions/{index}"):
+                    yield state, text, p
+
+
+def _set_variables(flow: Flow) -> set[str]:
+    names = set()
+    for state in flow.states:
+        if state.type == "set-variables":
+            for item in state.properties.get("variables") or ():
+                if isinstance(item, Mapping) and isinstance(item.get("key"), str):
+                    names.add(item["key"].strip())
+    return names
+
+
+# Failure / timeout events whose missing `next` silently ends the execution.
+FAILURE_EVENTS = {
+    "send-to-auto-pilot": ("failure", "timeout"),
+    "make-http-request": ("failed",),
+    "run-function": ("fail",),
+    "run-subflow": ("failed",),
+    "send-to-flex": ("failedToEnqueue",),
+    "send-and-wait-for-reply": ("timeout",),
+}
+DEFAULT_SENDER = "{{flow.channel.address}}"
+FLEX_MESSAGING_SENDER = "{{trigger.message.ChannelAttributes.from}}"
+
+
+def lint_flow(flow: Flow, *, bots: Mapping[str | None, Assistant] | None = None,
+              config: LintConfig | None = None) -> list[LintFinding]:
+    """ST2xx findings for one flow, and XF3xx when the bots of its Autopilot widgets are known."""
+    from harness.engines.studio.liquid import CONTEXT_ROOTS, TRIGGER_KINDS
+
+    find = _Finder(config or LintConfig(), flow.path)
+    loc = flow.location
+    names = set(flow.state_names)
+    env = _liquid_env()
+    variables = _set_variables(flow)
+    reported: set[tuple[str, str]] = set()
+    for state, text, pointer in _flow_templates(flow):
+        is_split_input = state.type == "split-based-on" and (
+            pointer.endswith("/properties/input") or "/arguments/" in pointer)
+        for path in _paths(env, text):
+            root = path[0] if path else ""
+            problem = None
+            if root == "widgets" and len(path) > 1 and path[1] not in names:
+                if is_split_input:
+                    find.add("ST201", f"split '{state.name}' tests widgets.{path[1]}, but the flow has no widget "
+                             f"'{path[1]}'", loc(pointer), hint=_close(path[1], names))
+                    continue
+                problem = f"widgets.{path[1]} names no widget of the flow"
+            elif root == "flow" and len(path) > 2 and path[1] == "variables" and path[2] not in variables:
+                problem = f"flow.variables.{path[2]} is never set by a set-variables widget"
+            elif root == "trigger" and len(path) > 1 and path[1] not in TRIGGER_KINDS:
+                problem = f"trigger.{path[1]} is not a trigger kind ({', '.join(TRIGGER_KINDS)})"
+            elif root and root not in CONTEXT_ROOTS:
+                problem = f"'{root}' is not a Studio variable (roots: {', '.join(CONTEXT_ROOTS)})"
+            if problem and (pointer, problem) not in reported:
+                reported.add((pointer, problem))
+                find.add("ST202", f"{state.name}: {problem}; it renders as an empty string", loc(pointer))
+
+    for state in flow.states:
+        if state.type == "send-to-flex" and find.wants("ST203"):
+            _flex_attributes(flow, state, env, find)
+        unhandled = [event for event in FAILURE_EVENTS.get(state.type, ()) if state.next_for(event) is None]
+        if unhandled:
+            events = " and ".join(f"'{e}'" for e in unhandled)
+            find.add("ST205", f"{state.type} '{state.name}': {events} lead(s) nowhere, so the execution ends "
+                     "silently there", loc(state.pointer + "/transitions"),
+                     hint="send the user a message or hand the conversation to an agent")
+    reachable = _reachable(flow)
+    for state in flow.states:
+        if state.name not in reachable:
+            find.add("ST206", f"widget '{state.name}' ({state.type}) is not reachable from "
+                     f"'{flow.initial_state}'", loc(state.pointer))
+    _linked_rules(flow, bots or {}, find)
+    return find.findings
+
+
+def _close(name: str, names: set[str]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def _reachable(flow: Flow) -> set[str]:
+    seen, todo = set(), [flow.initial_state]
+    while todo:
+        name = todo.pop()
+        state = flow.state(name)
+        if state is None or name in seen:
+            continue
+        seen.add(name)
+        todo.extend(t.next for t in state.transitions if t.next)
+    return seen
+
+
+def _skeleton(paths: list[list[str]], leaf: str) -> dict[str, Any]:
+    """A context in which every path read by a template holds `leaf` (prefixes become objects)."""
+    root: dict[str, Any] = {}
+    for path in sorted(paths, key=len, reverse=True):
+        node = root
+        for segment in path[:-1]:
+            child = node.get(segment)
+            if not isinstance(child, dict):
+                child = node[segment] = {}
+            node = child
+        if path and path[-1] not in node:
+            node[path[-1]] = leaf
+    return root
+
+
+def _flex_attributes(flow: Flow, state: State, env: Any, find: _Finder) -> None:
+    """ST203: render `attributes` with every variable missing, then with every variable set; parse each."""
+    text = state.properties.get("attributes")
+    if not isinstance(text, str) or not text.strip() or "${" in text:
+        return  # `${…}` is a deploy-time (Terraform) substitution: the JSON only exists after it
+    try:
+        template = env.from_string(text)
+    except Exception:
+        return  # a Liquid syntax error: the engine reports it
+    paths = _paths(env, text)
+    for label, context, severity in (("with every variable set", _skeleton(paths, "text"), ERROR),
+                                     ("when its variables are empty", {}, WARNING)):
+        try:
+            rendered = template.render(**context)
+        except Exception:
+            return
+        try:
+            value = json.loads(rendered)
+            problem = None if isinstance(value, dict) else f"renders to a JSON {type(value).__name__}, not an object"
+        except json.JSONDecodeError as err:
+            problem = f"is not valid JSON {label} ({err.msg} at column {err.colno}): {_snippet(rendered, err.pos)}"
+        if problem:
+            message = f"send-to-flex '{state.name}': attributes {problem}"
+            hint = 'quote string values ("{{…}}") and pass objects through | to_json'
+            if severity == WARNING:
+                message += " — a missing widget or variable breaks the handoff"
+            where = flow.location(state.pointer + "/properties/attributes")
+            if severity == ERROR:
+                find.add("ST203", message, where, hint)
+            elif find.config.enabled("ST203", find.path):
+                finding = LintFinding("ST203", message, where, hint)
+                finding.rule = replace(finding.rule, severity=WARNING)
+                find.findings.append(finding)
+            return
+
+
+def _snippet(text: str, pos: int) -> str:
+    start = max(pos - 20, 0)
+    return repr(text[start:pos + 20])
+
+
+def _flow_task_names(flow: Flow) -> set[str]:
+    """Tasks a flow names: target_task of its Autopilot widgets and CurrentTask split values."""
+    return {name for name, _, _, _ in _flow_task_refs(flow)}
+
+
+def _flow_task_refs(flow: Flow) -> Iterator[tuple[str, str, str, str | None]]:
+    """(task, pointer, bot widget, assistant SID) for every task name a flow uses."""
+    bots = {s.name: s for s in flow.states if s.type == "send-to-auto-pilot"}
+    for state in bots.values():
+        target = state.properties.get("target_task")
+        if isinstance(target, str) and target.strip() and "$" not in target and "{" not in target:
+            yield target.strip(), f"{state.pointer}/properties/target_task", state.name, \
+                state.properties.get("autopilot_assistant_sid")
+    pattern = re.compile(r"widgets\.([\w-]+)\.CurrentTask")
+    for state in flow.states:
+        if state.type != "split-based-on":
+            continue
+        found = pattern.search(str(state.properties.get("input", "")))
+        if not found or found.group(1) not in bots:
+            continue
+        sid = bots[found.group(1)].properties.get("autopilot_assistant_sid")
+        for transition in state.match_transitions:
+            for index, condition in enumerate(transition.conditions):
+                kind, value = condition.get("type"), condition.get("value")
+                if not isinstance(value, str) or "{" in value:
+                    continue
+                if kind in ("equal_to", "not_equal_to"):
+                    values = [value]
+                elif kind in ("matches_any_of", "does_not_match_any_of"):
+                    values = [v for v in value.split(",")]
+                else:
+                    continue
+                for item in values:
+                    if item.strip():
+                        yield item.strip(), f"{transition.pointer}/conditions/{index}/value", found.group(1), sid
+
+
+def bot_for(state: State, bots: Mapping[str | None, Assistant]) -> Assistant | None:
+    """The assistant a send-to-auto-pilot widget drives: by its SID, else the only bot given."""
+    sid = state.properties.get("autopilot_assistant_sid")
+    if isinstance(sid, str) and sid in bots:
+        return bots[sid]
+    if None in bots:
+        return bots[None]
+    return next(iter(bots.values())) if len(bots) == 1 else None
+
+
+def _linked_rules(flow: Flow, bots: Mapping[str | None, Assistant], find: _Finder) -> None:
+    widgets = {s.name: s for s in flow.states if s.type == "send-to-auto-pilot"}
+    has_flex = any(s.type == "send-to-flex" for s in flow.states)
+    for state in widgets.values():
+        _sender_rule(flow, state, bot_for(state, bots), has_flex, find)
+    if not bots:
+        return
+    for task, pointer, widget, _sid in _flow_task_refs(flow):
+        bot = bot_for(widgets[widget], bots)
+        if bot is not None and bot.task(task) is None:
+            find.add("XF301", f"'{task}' is not a task of the bot '{bot.unique_name}' that widget "
+                     f"'{widget}' runs", flow.location(pointer), hint=_close(task, set(bot.task_names)))
+
+
+def _sender_rule(flow: Flow, state: State, bot: Assistant | None, has_flex: bool, find: _Finder) -> None:
+    """ST204: the guide's 'Send Message From' rules for the Autopilot widget."""
+    sender = state.properties.get("from")
+    if not isinstance(sender, str):
+        return
+    compact = re.sub(r"\s+", "", sender)
+    where = flow.location(state.pointer + "/properties/from")
+    label = f"send-to-auto-pilot '{state.name}'"
+    if compact == FLEX_MESSAGING_SENDER:
+        if not has_flex:
+            find.add("ST204", f"{label} sends from {FLEX_MESSAGING_SENDER}, the guide's setting for messaging "
+                     "*with Flex*, but this flow has no Send to Flex widget", where,
+                     hint=f"without Flex leave the default {DEFAULT_SENDER} (messaging) or use the bot's name (chat)")
+        return
+    if compact == DEFAULT_SENDER:
+        if has_flex:
+            find.add("ST204", f"{label} keeps the default sender {DEFAULT_SENDER} in a Flex flow; the guide says "
+                     f"{FLEX_MESSAGING_SENDER} for messaging with Flex, the bot's name for chat", where)
+        return
+    if "{" in sender or "$" in sender:
+        find.add("ST204", f"{label} sends from {sender!r}, none of the guide's senders "
+                 f"({DEFAULT_SENDER}, {FLEX_MESSAGING_SENDER} or the bot's name)", where)
+        return
+    # A literal: on chat, the bot's name. With the bot known, check the name is its name.
+    if bot is not None:
+        wanted = {_plain(bot.friendly_name), _plain(bot.unique_name)}
+        if _plain(sender) not in wanted and not any(_plain(sender) in w for w in wanted if w):
+            find.add("ST204", f"{label} sends from {sender!r}, not the name of its bot "
+                     f"('{bot.friendly_name}'); on chat the guide uses the bot's name", where,
+                     hint="on messaging channels a literal sender makes messages fail; use "
+                     f"{DEFAULT_SENDER} (no Flex) or {FLEX_MESSAGING_SENDER} (Flex)")
+
+
+def _plain(text: str | None) -> str:
+    return re.sub(r"[^a-z0-9]", "", (text or "").lower())
+
+
+# --- SARIF ---------------------------------------------------------------------------------------------
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL = {ERROR: "error", WARNING: "warning", NOTE: "note"}
+
+
+def to_sarif(reports: Sequence[Any], *, tool_version: str | None = None) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of lint reports (objects with `.path`, `.errors`, `.warnings`), one run.
+
+    Rule findings carry their rule id; validity problems of the loaders use `harness/<kind>` ids.
+    """
+    from harness import __version__
+
+    results: list[dict[str, Any]] = []
+    used: dict[str, dict[str, Any]] = {}
+    for report in reports:
+        for severity, problems in ((ERROR, report.errors), (WARNING, report.warnings)):
+            for problem in problems:
+                if isinstance(problem, LintFinding):
+                    rule_id, level = problem.rule.id, _SARIF_LEVEL[problem.severity]
+                    used.setdefault(rule_id, {
+                        "id": rule_id, "name": problem.rule.name,
+                        "shortDescription": {"text": problem.rule.why},
+                        "defaultConfiguration": {"level": _SARIF_LEVEL[RULES[rule_id].severity]},
+                    })
+                else:
+                    rule_id, level = f"harness/{problem.kind}", _SARIF_LEVEL[severity]
+                    used.setdefault(rule_id, {"id": rule_id, "name": problem.kind,
+                                              "shortDescription": {"text": f"{problem.kind} problem"}})
+                location = problem.location
+                physical: dict[str, Any] = {"artifactLocation": {"uri": Path(
+                    location.path if location and location.path else report.path).as_posix()}}
+                if location and location.line:
+                    physical["region"] = {"startLine": location.line, "startColumn": location.column or 1}
+                result: dict[str, Any] = {
+                    "ruleId": rule_id, "level": level,
+                    "message": {"text": problem.message + (f" (hint: {problem.hint})" if problem.hint else "")},
+                    "locations": [{"physicalLocation": physical}],
+                }
+                if location and location.pointer:
+                    result["locations"][0]["logicalLocations"] = [{"fullyQualifiedName": location.pointer}]
+                results.append(result)
+    driver = {"name": "autopilot-harness", "version": tool_version or __version__,
+              "informationUri": "https://github.com/autopilot-harness/autopilot-harness",
+              "rules": list(used.values())}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
