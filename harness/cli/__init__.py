@@ -27,6 +27,8 @@ def _add_bot_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--auth-token", default=None, help="auth token used to sign webhooks (X-Twilio-Signature)")
     p.add_argument("--functions", action="append", default=[], metavar="DIR",
                    help="serve this Functions folder with twilio-run on a free port and map its URLs")
+    p.add_argument("--server", action="append", default=[], metavar="PROD=MODULE:FACTORY",
+                   help="serve a WSGI app (e.g. a contact center) on 127.0.0.1 for the production URL PROD")
     p.add_argument("--clock", default=None, metavar="ISO", help="start the clock at this instant (UTC)")
     p.add_argument("--threshold", type=float, default=None, help="routing confidence threshold")
 
@@ -55,7 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     lint = sub.add_parser("lint", help="validate assistant schemas and Studio flows",
                           description="Validate files; exit 0 clean, 1 problems found, 2 unreadable input.")
     lint.add_argument("files", nargs="+", metavar="FILE")
-    lint.add_argument("--json", action="store_true", help="print findings as JSON")
+    lint.add_argument("--json", action="store_true", help="print findings as JSON (same as --format json)")
+    lint.add_argument("--format", choices=["text", "json", "sarif"], default=None,
+                      help="output format (sarif: SARIF 2.1.0, for code hosts' inline annotations)")
+    lint.add_argument("--disable", action="append", default=[], metavar="ID[,ID…]",
+                      help="turn off lint rules by id, e.g. AP101 (also [tool.autopilot-harness.lint] disable)")
+    lint.add_argument("--bot", action="append", default=[], metavar="[UA…=]SCHEMA.json",
+                      help="the assistant a flow's Autopilot widget runs (UA…=path per SID; repeatable)")
     # Subcommands whose module declares its own options with add_parser(sub); those modules import their
     # heavy dependencies (pact) only inside run(), so building the parser stays fast.
     for name in SELF_DECLARED:
@@ -64,8 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"chat": "harness.cli.chat", "lint": "harness.cli.lint",
-            "verify": "harness.cli.verify", "contracts": "harness.cli.contracts"}
-SELF_DECLARED = ("verify", "contracts")
+            "verify": "harness.cli.verify", "contracts": "harness.cli.contracts", "run": "harness.cli.run"}
+SELF_DECLARED = ("verify", "contracts", "run")
+# Insight tools (issue 6): self-declared too.
+COMMANDS.update({"coverage": "harness.cli.coverage", "nlu-eval": "harness.cli.nlu_eval",
+                 "report": "harness.cli.report"})
+SELF_DECLARED += ("coverage", "nlu-eval", "report")
+COMMANDS["replay"] = "harness.cli.replay"
+SELF_DECLARED += ("replay",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

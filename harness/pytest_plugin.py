@@ -1,0 +1,332 @@
+"""The pytest plugin (entry point `pytest11: autopilot_harness`): scenario files as tests, and fixtures.
+
+- Every `*.scenario.yaml` pytest comes across is collected; each concrete scenario is one item
+  (`hotel.scenario.yaml::guest asks for towels[v2]`), its tags are markers (`-m smoke`).
+- A failing scenario shows the expectation diff (no traceback); a malformed file fails collection with
+  `file:line:column` and what was expected.
+- Options: `--update-golden` (store each scenario's transcript beside it), `--autopilot-json FILE` (the
+  results JSON of docs/run-results.md). Defaults in `pyproject.toml`:
+  `[tool.autopilot-harness] scenario_glob = "*.scenario.yaml"`, `threshold = 0.4`.
+- Fixtures: `autopilot_session`, `assistant`, `studio`, `twilio_fake`.
+
+Start-up cost matters (every pytest run of every project with the kit installed loads this module), so it
+imports only pytest and the standard library; the runner, engines, jsonschema, YAML and faker are imported
+inside hooks, and only once a scenario file is collected or a fixture used.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from harness.models.scenario import Scenario, ScenarioFile
+    from harness.runner.scenarios import SessionPool
+    from harness.runner.session import Session
+
+DEFAULT_GLOB = "*.scenario.yaml"
+SETTINGS_TABLE = "autopilot-harness"
+
+_settings_key = pytest.StashKey[dict]()
+_pool_key = pytest.StashKey["SessionPool"]()
+_tags_key = pytest.StashKey[set]()
+_results_key = pytest.StashKey[dict]()
+_result_key = pytest.StashKey["CaseResult"]()
+
+
+# --- options and settings -----------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("autopilot-harness", "Autopilot scenario files (*.scenario.yaml)")
+    group.addoption("--update-golden", action="store_true", default=False,
+                    help="write each scenario's transcript to <file>.golden/<id>.json instead of diffing it")
+    group.addoption("--autopilot-json", metavar="FILE", default=None,
+                    help="write the scenario results as JSON (the reporters' input; docs/run-results.md)")
+
+
+def settings(config: pytest.Config) -> dict[str, Any]:
+    """`[tool.autopilot-harness]` of the project's pyproject.toml (empty without one); read once."""
+    found = config.stash.get(_settings_key, None)
+    if found is None:
+        found = {}
+        path = Path(config.rootpath) / "pyproject.toml"
+        if path.is_file():
+            import tomllib
+
+            try:
+                with path.open("rb") as handle:
+                    table = tomllib.load(handle).get("tool", {}).get(SETTINGS_TABLE, {})
+            except (OSError, tomllib.TOMLDecodeError) as err:
+                raise pytest.UsageError(f"{path}: cannot read [tool.{SETTINGS_TABLE}]: {err}") from None
+            found = dict(table) if isinstance(table, dict) else {}
+        config.stash[_settings_key] = found
+    return found
+
+
+# --- collection ---------------------------------------------------------------------------------------
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioYamlFile | None:
+    name = file_path.name
+    if not name.endswith((".yaml", ".yml")):  # cheap test first: this hook sees every file
+        return None
+    pattern = settings(parent.config).get("scenario_glob", DEFAULT_GLOB)
+    if fnmatch.fnmatch(name, pattern):
+        return ScenarioYamlFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFailed(AssertionError):
+    """A scenario's expectations did not hold, or its conversation broke; the text is the whole diff."""
+
+
+class ScenarioYamlFile(pytest.File):
+    """One scenario file: loaded (and checked) here, one item per concrete scenario."""
+
+    def collect(self) -> Iterator[ScenarioItem]:
+        from harness.errors import HarnessError
+        from harness.models.scenario import load_scenario_file
+
+        try:
+            scenario_file = load_scenario_file(_shown(self.path))
+        except HarnessError as err:
+            # CollectError prints only its message: file:line:column and what was expected, no traceback.
+            raise self.CollectError(err.render()) from None
+        for scenario in scenario_file.scenarios:
+            for concrete in scenario.expanded():
+                yield ScenarioItem.from_parent(self, name=concrete.id, scenario=concrete,
+                                               scenario_file=scenario_file)
+
+
+class ScenarioItem(pytest.Item):
+    """One concrete scenario (a `parametrize` row and one combination of variants)."""
+
+    def __init__(self, *, scenario: Scenario, scenario_file: ScenarioFile, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.scenario_file = scenario_file
+        for tag in scenario.tags:
+            _register_marker(self.config, tag)
+            self.add_marker(tag)
+
+    def runtest(self) -> None:
+        from harness.runner.scenarios import run_case
+
+        result = run_case(_pool(self.config), self.scenario, file=self.scenario_file,
+                          update_golden=self.config.getoption("update_golden"))
+        self.stash[_result_key] = result
+        if result.exception is not None:  # a bug in the kit: pytest shows its traceback
+            raise result.exception
+        if not result.passed:
+            raise ScenarioFailed(result.failure_text())
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        from harness.errors import HarnessError
+
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        if isinstance(excinfo.value, HarnessError):
+            return excinfo.value.render()
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        line = self.scenario.location().line if self.scenario.origin.path else None
+        return self.path, (line - 1 if line else None), f"scenario: {self.name}"
+
+
+def _shown(path: Path) -> Path:
+    """The path relative to the working directory when below it: messages then read `hotel.scenario.yaml:12:7`."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _register_marker(config: pytest.Config, tag: str) -> None:
+    """Tags are markers; declaring them keeps `--strict-markers` and the unknown-mark warning quiet."""
+    known = config.stash.setdefault(_tags_key, set())
+    if tag not in known:
+        known.add(tag)
+        config.addinivalue_line("markers", f"{tag}: scenario tag (autopilot-harness)")
+
+
+def _pool(config: pytest.Config) -> SessionPool:
+    """This process's sessions (each xdist worker has its own), started lazily, closed at session end."""
+    pool = config.stash.get(_pool_key, None)
+    if pool is None:
+        from harness.runner.scenarios import SessionPool
+
+        threshold = settings(config).get("threshold")
+        pool = SessionPool(threshold=float(threshold) if threshold is not None else None)
+        config.stash[_pool_key] = pool
+    return pool
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    pool = session.config.stash.get(_pool_key, None)
+    if pool is not None:
+        pool.close()
+        del session.config.stash[_pool_key]
+
+
+# --- the results JSON (--autopilot-json) ---------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("autopilot_json", None):
+        config.pluginmanager.register(ResultsRecorder(config), "autopilot-harness-results")
+
+
+class ResultsRecorder:
+    """Collects each scenario's result and writes the results JSON at the end (only with --autopilot-json).
+
+    The report carries the case as JSON text: xdist sends report attributes from the workers to the
+    controller, which alone writes the file.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        from datetime import UTC, datetime
+
+        self.config = config
+        self.started = datetime.now(UTC)
+        self.cases: dict[str, str] = {}
+        self.broken: dict[str, str] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        outcome = yield
+        result = item.stash.get(_result_key, None) if isinstance(item, ScenarioItem) else None
+        if call.when == "call" and result is not None:
+            import json
+
+            from harness.runner.scenarios import file_info
+
+            outcome.get_result().autopilot_case = json.dumps(
+                {"case": result.to_dict(), "file": file_info(item.scenario_file)}, default=str)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        text = getattr(report, "autopilot_case", None)
+        if text:
+            self.cases[report.nodeid] = text
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and str(report.nodeid).endswith((".yaml", ".yml")):
+            self.broken[report.nodeid] = str(report.longrepr)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes the file
+            return
+        import json
+        from datetime import UTC, datetime
+
+        from harness.runner.scenarios import RESULTS_VERSION
+
+        cases: list[dict[str, Any]] = []
+        files: dict[str, dict[str, Any]] = {}
+        for nodeid, error in sorted(self.broken.items()):
+            files[nodeid] = {"bot": None, "flow": None, "error": error}
+            cases.append({"kind": "file", "file": nodeid, "id": Path(nodeid).name, "name": Path(nodeid).name,
+                          "line": None, "tags": [], "status": "error", "duration": 0.0, "error": error,
+                          "mismatches": [], "failure": error, "golden": None, "transcript": None})
+        for nodeid in sorted(self.cases):  # sorted: the same file with or without xdist
+            data = json.loads(self.cases[nodeid])
+            cases.append(data["case"])
+            files.setdefault(data["case"]["file"], data["file"])
+        summary = {status: sum(1 for c in cases if c["status"] == status)
+                   for status in ("passed", "failed", "error")}
+        document = {
+            "version": RESULTS_VERSION,
+            "started": self.started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "duration": round((datetime.now(UTC) - self.started).total_seconds(), 6),
+            "summary": {**summary, "total": len(cases)},
+            "files": files,
+            "cases": cases,
+        }
+        path = Path(self.config.getoption("autopilot_json"))
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# --- fixtures for Python tests that want the engines directly -----------------------------------------
+
+
+@pytest.fixture
+def autopilot_session() -> Iterator[Callable[..., Session]]:
+    """A factory: `autopilot_session(bot="assistant.json", flow=..., workflow=..., functions=[...])` → a
+    started `Session` (closed after the test). Takes `SessionOptions` fields; `bot=` is the only bot."""
+    from harness.runner.session import Session, SessionOptions
+
+    started: list[Session] = []
+
+    def make(*, bot: str | Path | None = None, **options: Any) -> Session:
+        if bot is not None:
+            options.setdefault("bots", {None: bot})
+        options = _paths(options)
+        session = Session(SessionOptions(**options)).__enter__()
+        started.append(session)
+        return session
+
+    yield make
+    for session in reversed(started):
+        session.__exit__(None, None, None)
+
+
+def _paths(options: dict[str, Any]) -> dict[str, Any]:
+    """Strings to Paths where SessionOptions wants paths, so tests can pass plain strings."""
+    single = ("flow", "workflow", "queues")
+    for key in single:
+        if options.get(key) is not None:
+            options[key] = Path(options[key])
+    for key in ("bots", "subflows"):
+        if key in options:
+            options[key] = {sid: Path(path) for sid, path in dict(options[key]).items()}
+    if "functions" in options:
+        functions = options["functions"]
+        options["functions"] = [Path(functions)] if isinstance(functions, str | Path) else \
+            [Path(f) for f in functions]
+    return options
+
+
+@pytest.fixture
+def assistant() -> Callable[..., Any]:
+    """A factory: `assistant("assistant.json", threshold=0.5)` → a `TrainedAssistant` (load + train);
+    further keywords go to `AutopilotRuntime` (clock, url_map, auth_token, …)."""
+    from harness.engines.autopilot.runtime import AutopilotRuntime
+    from harness.models.assistant_loader import load_assistant
+
+    def make(path: str | Path, *, sid: str | None = None, **runtime: Any) -> Any:
+        return AutopilotRuntime(**runtime).train(load_assistant(Path(path), sid=sid))
+
+    return make
+
+
+@pytest.fixture
+def studio() -> Callable[..., Any]:
+    """A factory: `studio(bots={"*": trained}, clock=...)` → a `StudioEnvironment` with test defaults
+    (a fixed clock, the harness auth token and account SID); `env.load(load_flow(path))` runs a flow."""
+    from harness.clock import FixedClock
+    from harness.engines.autopilot.runtime import DEFAULT_ACCOUNT_SID
+    from harness.engines.studio.engine import StudioEnvironment
+    from harness.runner.session import DEFAULT_AUTH_TOKEN
+
+    def make(**kwargs: Any) -> Any:
+        kwargs.setdefault("bots", {})
+        kwargs.setdefault("clock", FixedClock())
+        kwargs.setdefault("auth_token", DEFAULT_AUTH_TOKEN)
+        kwargs.setdefault("account_sid", DEFAULT_ACCOUNT_SID)
+        return StudioEnvironment(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def twilio_fake() -> Any:
+    """A fresh in-process Twilio REST API (`FakeTwilioApi`): canned routes, recorded calls, spec checks."""
+    from harness.engines.twilio.rest import FakeTwilioApi
+
+    return FakeTwilioApi()
