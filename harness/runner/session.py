@@ -252,7 +252,9 @@ class BotConversation:
         return Transcript(turns=tuple(self.turns), ended=ended, final_memory=final or {})
 
 
-TWILIO_NUMBER = "+15005550006"  # the Twilio side of the conversation (Twilio's magic test number)
+TWILIO_NUMBER = "+15005550006"
+# Flex's channel_type for each conversation channel (ChannelAttributes.channel_type): webchat is "web".
+FLEX_CHANNEL_TYPES = {"chat": "web", "messenger": "facebook"}  # the Twilio side of the conversation (Twilio's magic test number)
 
 
 class FlowConversation:
@@ -288,7 +290,8 @@ class FlowConversation:
             payload["ChannelSid"] = self._chat_channel
             payload["InstanceSid"] = "IS" + "0" * 31 + "1"
             payload["ChannelAttributes"] = json.dumps({
-                "from": self.contact, "channel_type": self._channel, "status": "ACTIVE", "long_lived": False,
+                "from": self.contact, "channel_type": FLEX_CHANNEL_TYPES.get(self._channel, self._channel),
+                "status": "ACTIVE", "long_lived": False,
             })
         return payload
 
