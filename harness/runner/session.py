@@ -211,6 +211,11 @@ class Session:
                      memory: Mapping[str, Any] | None = None) -> BotConversation | FlowConversation:
         """One user's conversation: through the flow when the session has one, else with the bot."""
         if self.flow is not None:
+            if target_task or memory:
+                raise UsageError(
+                    "target_task and memory apply to a conversation with the bot alone; through a flow, the "
+                    "Autopilot widget's target_task and memory_parameters decide them",
+                    hint="set them on the widget in the flow, or drop the flow for this scenario")
             return FlowConversation(self.flow, channel=channel, user=user or DEFAULT_USER)
         return BotConversation(self.bot(None), channel=channel, user=user or DEFAULT_USER,
                                target_task=target_task, memory=memory)

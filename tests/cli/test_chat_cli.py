@@ -174,3 +174,9 @@ def test_subflow_option_needs_a_readable_flow(capsys: pytest.CaptureFixture[str]
     assert main(["chat", "--flow", str(FLOWS / "flex_messaging.json"), "--bot", BOT,
                  "--subflow", "FW" + "1" * 32 + "=missing-subflow.json", "--say", "hi"]) == 2
     assert "missing-subflow.json" in capsys.readouterr().err
+
+
+def test_target_task_with_a_flow_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", "--flow", str(FLOWS / "flex_messaging.json"), "--bot", BOT,
+                 "--target-task", "greeting", "--say", "hi"]) == 2
+    assert "memory_parameters decide them" in capsys.readouterr().err
