@@ -1,7 +1,12 @@
-"""Scenario suite benchmark: 1,000 generated bot-only scenarios — collection, serial and `-n 2` runs,
-the runner's overhead per scenario beyond engine time, and the plugin's cost at pytest start-up.
+"""Scenario suite benchmark: 1,000 generated scenarios — collection, serial and `-n 2` runs, the runner's
+overhead per scenario beyond engine time, and the plugin's cost at pytest start-up.
 
-    python bench/bench_suite.py [--scenarios 1000] [--files 10] [--startup-runs 15]
+    python bench/bench_suite.py [--kind bot|flex] [--scenarios 1000] [--files 10] [--startup-runs 15]
+
+`--kind bot` (default): bot-only conversations, no webhooks (the cheapest scenarios: collection and
+pytest's per-item cost dominate). `--kind flex`: the example Flex flow end to end — the guest talks
+through `flows/flex_messaging.json`, the bot's send_to_agent task calls its Function (twilio-run), and
+Send to Flex creates a task routed by `workflow.json` (engine and webhook time dominate, as in a real suite).
 
 Targets (issue 4 §7): <= 3 ms per scenario beyond engine time; `-n 2` at least 1.6x faster than serial;
 the plugin adds <= 50 ms to an empty pytest run. Prints one JSON object.
@@ -20,7 +25,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BOT = ROOT / "examples" / "hospitality" / "assistant.json"
+EXAMPLE = ROOT / "examples" / "hospitality"
+BOT = EXAMPLE / "assistant.json"
 
 # Conversations with the hospitality bot, no webhooks (bot-only: the engine time is routing and Actions).
 CONVERSATIONS = [
@@ -34,19 +40,45 @@ CONVERSATIONS = [
 ]
 
 
-def generate(folder: Path, scenarios: int, files: int) -> list[Path]:
+# Through the Flex flow: a bot conversation that ends (Goodbye), or asks for an agent (Send to Flex).
+FLEX_CONVERSATIONS = [
+    [("hello", "task: greeting"), ("I need towels", "task: get_quantity"), ("{n}", "ended: false"),
+     ("Can I talk to an agent?", "task: send_to_agent, ended: true")],
+    [("I need some food", "task: order_roomservice"), ("a burger", "replies: [{{contains: allergies}}]"),
+     ("no onions", "ended: false"), ("no thank you", "task: goodbye, ended: true")],
+]
+FLEX_EXPECT = [
+    "    expect: {flow: {path: [Trigger, HotelBot, CheckHandoff, SendToConcierge]}, "
+    "handoff: {flex: {attributes: {memory: {sendToAgent: true}}, queue: Housekeeping}}}",
+    "    expect: {flow: {path: [Trigger, HotelBot, CheckHandoff, Goodbye]}, no_handoff: true}",
+]
+
+
+def file_header(kind: str) -> list[str]:
+    if kind == "flex":
+        return [f"bot: {BOT.as_posix()}", f"flow: {(EXAMPLE / 'flows' / 'flex_messaging.json').as_posix()}",
+                f"workflow: {(EXAMPLE / 'workflow.json').as_posix()}",
+                f"queues: {(EXAMPLE / 'queues.json').as_posix()}", f"functions: {EXAMPLE.as_posix()}",
+                "channel: sms", "clock: 2024-05-01T09:00:00Z", "scenarios:"]
+    return [f"bot: {BOT.as_posix()}", "channel: sms", "scenarios:"]
+
+
+def generate(folder: Path, scenarios: int, files: int, kind: str = "bot") -> list[Path]:
     paths = []
     per_file = scenarios // files
+    conversations = FLEX_CONVERSATIONS if kind == "flex" else CONVERSATIONS
     for f in range(files):
-        lines = [f"bot: {BOT.as_posix()}", "channel: sms", "scenarios:"]
+        lines = file_header(kind)
         for s in range(per_file):
             number = f * per_file + s
-            conversation = CONVERSATIONS[number % len(CONVERSATIONS)]
+            conversation = conversations[number % len(conversations)]
             lines += [f"  - name: case {number}", f"    tags: [{'even' if number % 2 == 0 else 'odd'}]",
                       "    turns:"]
             for text, expect in conversation:
                 lines.append(f'      - user: "{text.format(n=1 + number % 5)}"')
                 lines.append(f"        expect: {{{expect.format()}}}")
+            if kind == "flex":
+                lines.append(FLEX_EXPECT[number % len(FLEX_EXPECT)])
         path = folder / f"generated_{f:02d}.scenario.yaml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         paths.append(path)
@@ -125,13 +157,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scenarios", type=int, default=1000)
     parser.add_argument("--files", type=int, default=10)
-    parser.add_argument("--startup-runs", type=int, default=15)
+    parser.add_argument("--startup-runs", type=int, default=15, help="0: skip the start-up measurement")
+    parser.add_argument("--kind", choices=("bot", "flex"), default="bot")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         suite = folder / "suite"
         suite.mkdir()
-        paths = generate(suite, args.scenarios, args.files)
+        paths = generate(suite, args.scenarios, args.files, args.kind)
         skip = ["-p", "no:faker", "-p", "no:pact", "-p", "no:cacheprovider"]
         pytest = [sys.executable, "-m", "pytest", "-q", *skip, str(suite)]
         empty_s, _ = timed([sys.executable, "-m", "pytest", "-q", *skip, "--collect-only", str(folder / "none")],
@@ -163,7 +196,8 @@ def main() -> None:
             "runner_overhead_ms_per_scenario": round(measured["overhead_ms_per_scenario"], 3),
             "pytest_ms_per_scenario_beyond_engine": round(
                 ((serial_s - collect_s) - measured["engine_s"]) / measured["scenarios"] * 1000, 3),
-            "startup": startup(args.startup_runs, folder),
+            "kind": args.kind,
+            "startup": startup(args.startup_runs, folder) if args.startup_runs else None,
             "cpus": os.cpu_count(),
         }
     print(json.dumps(result, indent=2))

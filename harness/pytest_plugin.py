@@ -5,9 +5,12 @@
 - A failing scenario shows the expectation diff (no traceback); a malformed file fails collection with
   `file:line:column` and what was expected.
 - Options: `--update-golden` (store each scenario's transcript beside it), `--autopilot-json FILE` (the
-  results JSON of docs/run-results.md). Defaults in `pyproject.toml`:
+  results JSON of docs/run-results.md), `--autopilot-coverage[=FILE]` with
+  `--autopilot-fail-under-tasks/-transitions PERCENT` (coverage in the terminal summary; exit 1 below a
+  limit). Defaults in `pyproject.toml`:
   `[tool.autopilot-harness] scenario_glob = "*.scenario.yaml"`, `threshold = 0.4`.
-- Fixtures: `autopilot_session`, `assistant`, `studio`, `twilio_fake`.
+- Fixtures: `autopilot_session`, `assistant`, `studio`, `twilio_fake`, and `replay_requests` /
+  `replay_execution` (the runner's replays, bound to a scenario file's configuration).
 
 Start-up cost matters (every pytest run of every project with the kit installed loads this module), so it
 imports only pytest and the standard library; the runner, engines, jsonschema, YAML and faker are imported
@@ -47,6 +50,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write each scenario's transcript to <file>.golden/<id>.json instead of diffing it")
     group.addoption("--autopilot-json", metavar="FILE", default=None,
                     help="write the scenario results as JSON (the reporters' input; docs/run-results.md)")
+    group.addoption("--autopilot-coverage", metavar="FILE", nargs="?", const="", default=None,
+                    help="after the run, show the coverage of tasks, samples, fields, questions, widgets and "
+                         "transitions in the terminal summary; with FILE also write the report there "
+                         "(.json, .html, else text)")
+    group.addoption("--autopilot-fail-under-tasks", type=float, default=None, metavar="PERCENT",
+                    help="fail the run when task coverage is below PERCENT (implies --autopilot-coverage)")
+    group.addoption("--autopilot-fail-under-transitions", type=float, default=None, metavar="PERCENT",
+                    help="fail the run when flow transition coverage is below PERCENT "
+                         "(implies --autopilot-coverage)")
 
 
 def settings(config: pytest.Config) -> dict[str, Any]:
@@ -103,11 +115,21 @@ class ScenarioYamlFile(pytest.File):
                                                scenario_file=scenario_file)
 
 
+def _structure_params(item: pytest.Item) -> None:
+    """pytest ≥ 9.2 keeps a structured node id and matches `--lf` entries by it: the `[variant]` of our
+    ids must be its params part, as it would be for a parametrized test, or `--lf` never matches."""
+    node_id = getattr(item, "_id", None)
+    parse = getattr(type(node_id), "parse", None)
+    if parse is not None and "[" in item.name and getattr(node_id, "params", None) is None:
+        item._id = parse(str(node_id))
+
+
 class ScenarioItem(pytest.Item):
     """One concrete scenario (a `parametrize` row and one combination of variants)."""
 
     def __init__(self, *, scenario: Scenario, scenario_file: ScenarioFile, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        _structure_params(self)
         self.scenario = scenario
         self.scenario_file = scenario_file
         for tag in scenario.tags:
@@ -159,10 +181,13 @@ def _pool(config: pytest.Config) -> SessionPool:
     """This process's sessions (each xdist worker has its own), started lazily, closed at session end."""
     pool = config.stash.get(_pool_key, None)
     if pool is None:
+        from harness.contracts.scenario_runs import case_checks
         from harness.runner.scenarios import SessionPool
 
         threshold = settings(config).get("threshold")
-        pool = SessionPool(threshold=float(threshold) if threshold is not None else None)
+        # Contracts on every hand-off: Twilio rules, and the file's pact (contracts/README.md).
+        pool = SessionPool(threshold=float(threshold) if threshold is not None else None,
+                           case_checks=case_checks())
         config.stash[_pool_key] = pool
     return pool
 
@@ -177,16 +202,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # --- the results JSON (--autopilot-json) ---------------------------------------------------------------
 
 
+def _wants_coverage(config: pytest.Config) -> bool:
+    return (config.getoption("autopilot_coverage", None) is not None
+            or config.getoption("autopilot_fail_under_tasks", None) is not None
+            or config.getoption("autopilot_fail_under_transitions", None) is not None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("autopilot_json", None):
+    target = config.getoption("autopilot_coverage", None)
+    if target and (Path(target).is_dir() or target.endswith((".yaml", ".yml", ".py"))):
+        # `--autopilot-coverage tests/` takes the path as its FILE (an optional value, like --cov's).
+        raise pytest.UsageError(f"--autopilot-coverage {target}: that is a test path, not a report file; "
+                                "write --autopilot-coverage=FILE, or put the option after the paths")
+    if config.getoption("autopilot_json", None) or _wants_coverage(config):
         config.pluginmanager.register(ResultsRecorder(config), "autopilot-harness-results")
 
 
 class ResultsRecorder:
-    """Collects each scenario's result and writes the results JSON at the end (only with --autopilot-json).
+    """Collects each scenario's result; at the end writes the results JSON (--autopilot-json) and computes
+    the coverage (--autopilot-coverage, the fail-under options) from that same document.
 
-    The report carries the case as JSON text: xdist sends report attributes from the workers to the
-    controller, which alone writes the file.
+    The report carries the case as JSON text: xdist sends a report's attributes from the workers to the
+    controller (pytest serializes the report's `__dict__`), which alone writes the file and computes the
+    coverage — so `-n 2` gives the same numbers as a serial run.
     """
 
     def __init__(self, config: pytest.Config) -> None:
@@ -196,6 +234,8 @@ class ResultsRecorder:
         self.started = datetime.now(UTC)
         self.cases: dict[str, str] = {}
         self.broken: dict[str, str] = {}
+        self.coverage: Any = None  # the CoverageReport, once computed (controller only)
+        self.coverage_failed: list[str] = []
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
@@ -218,10 +258,8 @@ class ResultsRecorder:
         if report.failed and str(report.nodeid).endswith((".yaml", ".yml")):
             self.broken[report.nodeid] = str(report.longrepr)
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes the file
-            return
+    def document(self) -> dict[str, Any]:
+        """The results JSON of docs/run-results.md, from what this process (the controller) received."""
         import json
         from datetime import UTC, datetime
 
@@ -240,7 +278,7 @@ class ResultsRecorder:
             files.setdefault(data["case"]["file"], data["file"])
         summary = {status: sum(1 for c in cases if c["status"] == status)
                    for status in ("passed", "failed", "error")}
-        document = {
+        return {
             "version": RESULTS_VERSION,
             "started": self.started.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "duration": round((datetime.now(UTC) - self.started).total_seconds(), 6),
@@ -248,8 +286,47 @@ class ResultsRecorder:
             "files": files,
             "cases": cases,
         }
-        path = Path(self.config.getoption("autopilot_json"))
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes and computes
+            return
+        import json
+
+        document = self.document()
+        target = self.config.getoption("autopilot_json", None)
+        if target:
+            path = Path(target)
+            path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if _wants_coverage(self.config):
+            self._coverage(session, document)
+
+    def _coverage(self, session: pytest.Session, document: dict[str, Any]) -> None:
+        from harness.insight.coverage import compute_coverage, coverage_failures, coverage_output, format_for_path
+
+        # Case files and bot/flow paths in the document are relative to the working directory.
+        self.coverage = compute_coverage(document, base=Path.cwd())
+        target = self.config.getoption("autopilot_coverage", None)
+        if target:
+            Path(target).write_text(coverage_output(self.coverage, format_for_path(target)), encoding="utf-8")
+        self.coverage_failed = coverage_failures(
+            self.coverage, tasks=self.config.getoption("autopilot_fail_under_tasks", None),
+            transitions=self.config.getoption("autopilot_fail_under_transitions", None))
+        if self.coverage_failed and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a gate fails a green run, never hides worse
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.coverage is None:
+            return
+        from harness.insight.coverage import coverage_text
+
+        terminalreporter.write_sep("=", "autopilot-harness coverage")
+        terminalreporter.write(coverage_text(self.coverage, max_missed=10))
+        target = self.config.getoption("autopilot_coverage", None)
+        if target:
+            terminalreporter.write_line(f"coverage report written to {target}")
+        for line in self.coverage_failed:
+            terminalreporter.write_line(f"FAIL {line}", red=True, bold=True)
 
 
 # --- fixtures for Python tests that want the engines directly -----------------------------------------
@@ -330,3 +407,76 @@ def twilio_fake() -> Any:
     from harness.engines.twilio.rest import FakeTwilioApi
 
     return FakeTwilioApi()
+
+
+# --- replay fixtures: the runner's replay functions, bound to a scenario file's configuration ----------
+
+
+def _near(request: pytest.FixtureRequest, path: str | Path) -> Path:
+    """A relative path from the test file's folder (as a scenario file's paths are), else as given."""
+    candidate = Path(request.path).parent / path
+    return candidate if not Path(path).is_absolute() and candidate.exists() else Path(path)
+
+
+def _configured(request: pytest.FixtureRequest, scenario_file: str | Path) -> tuple[Any, Session | None]:
+    """The loaded scenario file and, when it names a bot, its session from this run's pool (shared with
+    the scenario items: its twilio-run and WSGI services are already started)."""
+    from harness.runner.scenarios import options_for
+
+    pool = _pool(request.config)
+    loaded = pool.load(_near(request, scenario_file))
+    session = pool.session(options_for(loaded, threshold=pool.threshold)) if loaded.bots else None
+    return loaded, session
+
+
+@pytest.fixture
+def replay_requests(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """`replay_requests(source, scenario_file=None, **options)` → `RequestReplayResult` (`.ok`, `.render()`).
+
+    With `scenario_file=`, requests go to that file's endpoints: its session's URL map (Functions served
+    by twilio-run, `servers`, `url_map`) and its auth token; otherwise the keywords of
+    `harness.runner.replay.replay_requests` (url_map, functions, auth_token, match, …) say where."""
+    from harness.runner import replay
+
+    def run(source: Any, *, scenario_file: str | Path | None = None, **options: Any) -> Any:
+        if isinstance(source, str | Path):
+            source = _near(request, source)
+        if scenario_file is not None:
+            loaded, session = _configured(request, scenario_file)
+            options.setdefault("url_map", dict(session.url_map) if session else dict(loaded.url_map))
+            if session is None:
+                options.setdefault("functions", list(loaded.functions))
+            if loaded.auth_token:
+                options.setdefault("auth_token", loaded.auth_token)
+        return replay.replay_requests(source, **options)
+
+    return run
+
+
+@pytest.fixture
+def replay_execution(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """`replay_execution(recording, flow=None, scenario_file=None, **options)` → `ExecutionReplayResult`.
+
+    With `scenario_file=`, the flow, subflows, URL map and auth token default to that file's; the flow
+    may also be given directly. Other keywords go to `harness.runner.replay.replay_execution`."""
+    from harness.runner import replay
+
+    def run(recording: Any, flow: Any = None, *, scenario_file: str | Path | None = None, **options: Any) -> Any:
+        if isinstance(recording, str | Path):
+            recording = _near(request, recording)
+        if isinstance(flow, str | Path):
+            flow = _near(request, flow)
+        if scenario_file is not None:
+            loaded, session = _configured(request, scenario_file)
+            flow = flow if flow is not None else loaded.flow
+            options.setdefault("subflows", dict(loaded.subflows))
+            options.setdefault("url_map", dict(session.url_map) if session else dict(loaded.url_map))
+            if loaded.auth_token:
+                options.setdefault("auth_token", loaded.auth_token)
+        if flow is None:
+            from harness.errors import UsageError
+
+            raise UsageError("replay_execution: give the flow, or a scenario_file that names one")
+        return replay.replay_execution(recording, flow, **options)
+
+    return run

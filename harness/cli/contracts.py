@@ -1,6 +1,11 @@
-"""`autopilot-harness contracts publish|can-i-deploy`: the Pact Broker side, via the `pact` CLI.
+"""`autopilot-harness contracts publish|can-i-deploy|verify-flow`.
 
-Both need a broker (`--broker-url` or PACT_BROKER_BASE_URL; credentials from PACT_BROKER_TOKEN or
+`verify-flow --pact FILE_OR_DIR --scenarios PATH…`: the Studio flow as the provider of message pacts
+(the Flex task attributes): each interaction's provider state runs its scenario, and the Send to Flex
+hand-off it produces is verified. Exit 0 verified, 1 a failure or nothing verified, 2 bad input.
+
+`publish` and `can-i-deploy` are the Pact Broker side, via the `pact` CLI. Both need a broker
+(`--broker-url` or PACT_BROKER_BASE_URL; credentials from PACT_BROKER_TOKEN or
 PACT_BROKER_USERNAME/PASSWORD) and the `pact` command of pact-python-cli. Exit 0 published /
 deployable, 1 refused ("Computer says no") or the broker failed, 2 bad input or the CLI is missing.
 """
@@ -8,14 +13,17 @@ deployable, 1 refused ("Computer says no") or the broker failed, 2 bad input or 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
 from harness.errors import ExitCode
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "contracts", help="publish pacts to a Pact Broker and ask can-i-deploy",
-        description="Drive the Pact Broker through the `pact` CLI (pip install pact-python-cli).")
+        "contracts", help="verify the flow against message pacts; publish pacts, ask can-i-deploy",
+        description="verify-flow runs scenarios as the provider of message pacts; publish and can-i-deploy "
+                    "drive the Pact Broker through the `pact` CLI (pip install pact-python-cli).")
     actions = parser.add_subparsers(dest="contracts_command", metavar="ACTION", required=True)
 
     def broker_options(p: argparse.ArgumentParser) -> None:
@@ -36,10 +44,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     deploy.add_argument("--version", "-e", required=True)
     deploy.add_argument("--to-environment", default=None, metavar="ENV")
     broker_options(deploy)
+
+    flow = actions.add_parser(
+        "verify-flow", help="verify the flow's Flex attributes against message pacts (the flow is provider)",
+        description="For each message interaction, run the scenario whose provider_state (else name) is the "
+                    "interaction's provider state and verify the Send to Flex attributes it produces. "
+                    "Exit 0 verified, 1 failed or nothing verified, 2 bad input.")
+    flow.add_argument("--pact", action="append", required=True, metavar="FILE_OR_DIR",
+                      help="a message pact, or a directory of pacts (repeatable)")
+    flow.add_argument("--scenarios", nargs="+", required=True, metavar="PATH",
+                      help="scenario files or folders holding the provider-state scenarios")
+    flow.add_argument("--provider", default=None, metavar="NAME",
+                      help="the provider's name in the pacts (default: the name the pacts give)")
+    flow.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    flow.add_argument("--show-output", action="store_true", help="also print the Pact verifier's own report")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.contracts_command == "verify-flow":
+        return _verify_flow(args)
     from harness.contracts import broker
 
     if args.contracts_command == "publish":
@@ -51,4 +75,18 @@ def run(args: argparse.Namespace) -> int:
                                      timeout=args.timeout)
     if result.output:
         print(result.output)
+    return ExitCode.OK if result.ok else ExitCode.FAILED
+
+
+def _verify_flow(args: argparse.Namespace) -> int:
+    from harness.contracts.scenario_runs import verify_flow
+
+    result = verify_flow(args.pact, args.scenarios, provider=args.provider)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        if args.show_output and result.output:
+            print(result.output)
+        print(result.render())
+    sys.stdout.flush()
     return ExitCode.OK if result.ok else ExitCode.FAILED

@@ -25,26 +25,17 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
-    from harness.insight.coverage import compute_coverage, coverage_html, coverage_json, coverage_text, load_results
+    from harness.insight.coverage import compute_coverage, coverage_failures, coverage_output, load_results
 
     out = stdout or sys.stdout
     results = load_results(Path(args.results))
     report = compute_coverage(results, base=Path(args.results).resolve().parent)
-    if args.format == "json":
-        text = coverage_json(report)
-    elif args.format == "html":
-        text = coverage_html(report)
-    else:
-        text = coverage_text(report)
+    text = coverage_output(report, args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         out.write(text)
-    failed = []
-    if args.fail_under_tasks is not None and report.task_percent < args.fail_under_tasks:
-        failed.append(f"task coverage {report.task_percent:.1f}% is below {args.fail_under_tasks:g}%")
-    if args.fail_under_transitions is not None and report.transition_percent < args.fail_under_transitions:
-        failed.append(f"transition coverage {report.transition_percent:.1f}% is below {args.fail_under_transitions:g}%")
+    failed = coverage_failures(report, tasks=args.fail_under_tasks, transitions=args.fail_under_transitions)
     for line in failed:
         print(f"autopilot-harness coverage: {line}", file=sys.stderr)
     return ExitCode.FAILED if failed else ExitCode.OK

@@ -38,6 +38,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="only scenarios with this tag (repeatable: any of them)")
     parser.add_argument("--threshold", type=float, default=None,
                         help="routing confidence threshold for files that set none")
+    coverage = parser.add_argument_group("coverage (issue 6 §2; the same report as `autopilot-harness coverage`)")
+    coverage.add_argument("--coverage", action="store_true",
+                          help="after the run, report the tasks, samples, fields, questions, widgets and "
+                               "transitions the scenarios exercised")
+    coverage.add_argument("--coverage-format", choices=("text", "json", "html"), default=None,
+                          help="the report's format (default: from --coverage-out's suffix, else text)")
+    coverage.add_argument("--coverage-out", metavar="FILE", default=None,
+                          help="write the report here (the terminal then shows only its first line)")
+    coverage.add_argument("--fail-under-tasks", type=float, default=None, metavar="PERCENT",
+                          help="exit 1 when task coverage is below PERCENT (implies --coverage)")
+    coverage.add_argument("--fail-under-transitions", type=float, default=None, metavar="PERCENT",
+                          help="exit 1 when flow transition coverage is below PERCENT (implies --coverage)")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="one line per scenario")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only failures and the final line")
@@ -45,13 +57,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    from harness.contracts.scenario_runs import case_checks
     from harness.runner.scenarios import run_suite, selector
 
     out = out or sys.stdout
     select = selector(args.keyword, args.tag)  # a bad -k is a UsageError (exit 2) before anything runs
     progress = _Progress(out, verbose=args.verbose, quiet=args.quiet)
     suite = run_suite(args.paths, update_golden=args.update_golden, select=select, progress=progress,
-                      threshold=args.threshold)
+                      threshold=args.threshold, case_checks=case_checks())
     progress.finish()
     _print_failures(suite, out)
     if not args.quiet:
@@ -62,8 +75,41 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
             path = Path(target)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text(), encoding="utf-8")
+    code = int(suite.exit_code)
+    if _wants_coverage(args):
+        failed = _report_coverage(suite, args, out)
+        if failed and code == ExitCode.OK:  # a coverage gate fails a green run; it never hides a worse code
+            code = int(ExitCode.FAILED)
     out.flush()
-    return int(suite.exit_code)
+    return code
+
+
+def _wants_coverage(args: argparse.Namespace) -> bool:
+    return bool(args.coverage or args.coverage_out or args.coverage_format
+                or args.fail_under_tasks is not None or args.fail_under_transitions is not None)
+
+
+def _report_coverage(suite: SuiteResult, args: argparse.Namespace, out: TextIO) -> list[str]:
+    """Coverage computed from this run's results (as `coverage RESULTS.json` would); the failed limits."""
+    from harness.insight.coverage import compute_coverage, coverage_failures, coverage_output, format_for_path
+
+    # Paths in the results are shown relative to the working directory, which is where they resolve.
+    report = compute_coverage(suite.to_dict(), base=Path.cwd())
+    fmt = args.coverage_format or (format_for_path(args.coverage_out) if args.coverage_out else "text")
+    text = coverage_output(report, fmt)
+    if args.coverage_out:
+        path = Path(args.coverage_out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        summary = coverage_output(report, "text").splitlines()[0]
+        print(f"\n{summary} (report: {path})", file=out)
+    else:
+        print("", file=out)
+        out.write(text)
+    failed = coverage_failures(report, tasks=args.fail_under_tasks, transitions=args.fail_under_transitions)
+    for line in failed:
+        print(f"FAIL {line}", file=out)
+    return failed
 
 
 class _Progress:

@@ -48,7 +48,8 @@ DEFAULT_FORBIDDEN_KEYS = (
     "password", "passwd", "secret", "auth_token", "authtoken", "api_key", "apikey",
     "card_number", "cardnumber", "credit_card", "creditcard", "cvv", "cvc", "ssn",
 )
-_CARD_CANDIDATE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+# Not inside a word: a SID's hex digits ("UK…9386a04224659608477e…") are no card number.
+_CARD_CANDIDATE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 _SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
 
 FLEX_FROM = "trigger.message.ChannelAttributes.from"

@@ -394,5 +394,35 @@ def coverage_html(report: CoverageReport) -> str:
             "</style></head><body><h1>Coverage</h1>" + coverage_html_section(report) + "</body></html>\n")
 
 
-__all__ = ["BotCoverage", "CoverageReport", "FlowCoverage", "Measure", "compute_coverage",
-           "coverage_html", "coverage_json", "coverage_text", "load_results"]
+COVERAGE_FORMATS = ("text", "json", "html")
+
+
+def coverage_output(report: CoverageReport, fmt: str = "text") -> str:
+    """The report in one of COVERAGE_FORMATS (what `coverage --format` and `run --coverage-format` write)."""
+    if fmt == "json":
+        return coverage_json(report)
+    if fmt == "html":
+        return coverage_html(report)
+    return coverage_text(report)
+
+
+def format_for_path(path: str | Path) -> str:
+    """The format a coverage file is written in, from its suffix: .json, .html/.htm, else text."""
+    suffix = Path(path).suffix.lower()
+    return {".json": "json", ".html": "html", ".htm": "html"}.get(suffix, "text")
+
+
+def coverage_failures(report: CoverageReport, *, tasks: float | None = None,
+                      transitions: float | None = None) -> list[str]:
+    """One line per `--fail-under-*` limit the report is below (empty: all limits met)."""
+    failed = []
+    if tasks is not None and report.task_percent < tasks:
+        failed.append(f"task coverage {report.task_percent:.1f}% is below {tasks:g}%")
+    if transitions is not None and report.transition_percent < transitions:
+        failed.append(f"transition coverage {report.transition_percent:.1f}% is below {transitions:g}%")
+    return failed
+
+
+__all__ = ["COVERAGE_FORMATS", "BotCoverage", "CoverageReport", "FlowCoverage", "Measure", "compute_coverage",
+           "coverage_failures", "coverage_html", "coverage_json", "coverage_output", "coverage_text",
+           "format_for_path", "load_results"]

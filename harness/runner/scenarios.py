@@ -49,6 +49,7 @@ PASSED, FAILED, ERROR = "passed", "failed", "error"
 
 __all__ = [
     "SCENARIO_SUFFIX",
+    "CaseCheck",
     "CaseResult",
     "SessionPool",
     "SuiteResult",
@@ -112,15 +113,22 @@ def _options_key(options: SessionOptions) -> tuple[Any, ...]:
     )
 
 
+# A check a face adds to every case (the contract face: pacts and Twilio rules on each hand-off). It runs
+# after the conversation, sees the file, the concrete scenario and the transcript, and returns mismatches;
+# the runner cannot import the faces, so they hand their checks in (SessionPool / run_suite).
+CaseCheck = Callable[[ScenarioFile, Scenario, Transcript], list[Mismatch]]
+
+
 class SessionPool:
     """Started sessions, one per configuration, shared by every case of a run; closes them all at the end.
 
     A configuration that fails to start (a broken assistant, twilio-run missing) fails once: later cases
-    needing it get the same error without trying again.
+    needing it get the same error without trying again. `case_checks` run after each case's conversation.
     """
 
-    def __init__(self, *, threshold: float | None = None) -> None:
+    def __init__(self, *, threshold: float | None = None, case_checks: Sequence[CaseCheck] = ()) -> None:
         self.threshold = threshold
+        self.case_checks = tuple(case_checks)
         self._sessions: dict[tuple[Any, ...], Session] = {}
         self._broken: dict[tuple[Any, ...], HarnessError] = {}
         self._files: dict[str, ScenarioFile] = {}
@@ -273,6 +281,9 @@ def run_case(pool: SessionPool, scenario: Scenario, *, file: ScenarioFile | None
 
 
 def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario, result: CaseResult) -> None:
+    if scenario.replay is not None:
+        _replay(pool, scenario_file, scenario, result)
+        return
     session = pool.session(options_for(scenario_file, scenario, threshold=pool.threshold))
     # The seed names the file and the case, not the path: goldens must not change with the checkout folder.
     session.reset(f"{Path(scenario_file.path).name}::{scenario.id}")
@@ -299,6 +310,87 @@ def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario
             conversation.close()
     if result.error is None:
         result.mismatches += check_scenario(scenario.expect, result.transcript, queue_of=session.queue_name)
+        for check in pool.case_checks:
+            result.mismatches += check(scenario_file, scenario, result.transcript)
+
+
+# --- replay scenarios ---------------------------------------------------------------------------------
+
+
+def _replay(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario, result: CaseResult) -> None:
+    """A `replay:` scenario: the recording is the expectation, so its differences are the mismatches.
+
+    With a `bot`, the file's session (and the Functions and WSGI services it started) answers, shared
+    with the file's other scenarios; without one, requests go to the file's `url_map` and `functions`.
+    """
+    from harness.runner.replay import replay_execution, replay_requests
+
+    spec = scenario.replay
+    assert spec is not None
+    url_map, functions = dict(scenario_file.url_map), list(scenario_file.functions)
+    if scenario_file.bots:
+        session = pool.session(options_for(scenario_file, scenario, threshold=pool.threshold))
+        url_map, functions = dict(session.url_map), []
+    elif scenario_file.servers:
+        raise UsageError("a replay scenario's `servers` are started by the file's session, which needs `bot`",
+                         scenario.location("replay"), "add `bot:`, or map the URLs with `url_map`")
+    auth_token = scenario_file.auth_token or DEFAULT_AUTH_TOKEN
+    started = time.perf_counter()
+    try:
+        if spec.kind == "requests":
+            replayed = replay_requests(spec.path, url_map=url_map, functions=functions, auth_token=auth_token,
+                                       default_url=spec.url, match=spec.match)
+            result.mismatches += _request_mismatches(replayed, scenario)
+        else:
+            flow = spec.flow or scenario_file.flow
+            if flow is None:
+                raise UsageError("an execution replay needs a flow: set the file's `flow` or `replay.flow`",
+                                 scenario.location("replay"))
+            execution = replay_execution(spec.path, flow, subflows=dict(scenario_file.subflows),
+                                         url_map=url_map, http=spec.http, auth_token=auth_token)
+            result.mismatches += _execution_mismatches(execution, scenario)
+    finally:
+        result.engine_time = time.perf_counter() - started
+
+
+def _request_mismatches(replayed: Any, scenario: Scenario) -> list[Mismatch]:
+    """One mismatch per difference, Actions-schema problem or failed call of each replayed request."""
+    at = scenario.location("replay", "requests")
+    found: list[Mismatch] = []
+    for outcome in replayed.failed:
+        label = outcome.record.label
+        if outcome.error:
+            found.append(Mismatch(f"{label} call", "an answer", outcome.error, "", None, label, "call", at))
+        for problem in outcome.problems:
+            found.append(Mismatch(f"{label} Actions", "valid Actions JSON (error 90100)", problem, "", None,
+                                  label, "actions", at))
+        for difference in outcome.differences:
+            path = difference.path or "(the whole answer)"
+            found.append(Mismatch(f"{label} {path}", difference.expected, difference.actual,
+                                  difference.reason if difference.reason not in ("missing", "not recorded") else "",
+                                  path, label, "response", at))
+    return found
+
+
+def _execution_mismatches(execution: Any, scenario: Scenario) -> list[Mismatch]:
+    """The first step where our run leaves the recording, as one mismatch with the widget and conditions."""
+    divergence = execution.divergence
+    if divergence is None:
+        return []
+    recorded, ours = divergence.recorded, divergence.ours
+
+    def transition(widget: Any, event: Any, next_widget: Any) -> str:
+        return f"{widget} —{event}→ {next_widget or 'Ended'}"
+
+    expected = transition(recorded.widget, recorded.event, recorded.next) if recorded is not None else "(no step)"
+    actual = transition(ours["widget"], ours["event"], ours.get("next")) if ours is not None else "(no step)"
+    # The reason, then what explains our transition (the split's evaluated input and conditions, an error);
+    # the recorded and our step are already the expected and actual values.
+    explained = [line.strip() for line in divergence.render().splitlines()[1:]
+                 if not line.lstrip().startswith(("recorded:", "ours:"))]
+    scope = f"replayed execution step {divergence.index + 1}"
+    return [Mismatch(f"{scope} transition", expected, actual, "\n".join([divergence.reason, *explained]), None,
+                     scope, "transition", scenario.location("replay", "execution"))]
 
 
 # --- golden transcripts -------------------------------------------------------------------------------
@@ -513,15 +605,16 @@ def file_info(scenario_file: ScenarioFile | None, error: str | None = None) -> d
 
 def run_suite(
     paths: Sequence[str | Path], *, update_golden: bool = False, select: Select | None = None,
-    progress: Progress | None = None, threshold: float | None = None,
+    progress: Progress | None = None, threshold: float | None = None, case_checks: Sequence[CaseCheck] = (),
 ) -> SuiteResult:
     """Collect and run every scenario under `paths`. A file that cannot be loaded becomes one "error"
     result (file:line:column, no traceback) and the rest still runs. Raises UsageError for a missing path.
+    `case_checks` run after each case (the faces pass `harness.contracts.scenario_runs.case_checks()`).
     """
     files = collect_files(paths)
     suite = SuiteResult()
     clock = time.perf_counter()
-    with SessionPool(threshold=threshold) as pool:
+    with SessionPool(threshold=threshold, case_checks=case_checks) as pool:
         for path in files:
             shown = display_path(path)
             try:

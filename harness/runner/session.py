@@ -88,6 +88,7 @@ class Session:
         self.flow: Any = None  # the LoadedFlow when options.flow is set
         self.clock = FixedClock(parse_instant(options.clock)) if options.clock else FixedClock()
         self._clock_start = self.clock.now()
+        self._fresh_apps: list[_FreshApp] = []  # WSGI services built by a factory, rebuilt per case
 
     def __enter__(self) -> Session:
         try:
@@ -180,7 +181,11 @@ class Session:
             factory = getattr(importlib.import_module(module_name), attr or "create_app")
         except (ImportError, AttributeError) as err:
             raise UsageError(f"servers: cannot import {target!r}: {err}") from None
-        app = factory() if callable(factory) and not hasattr(factory, "wsgi_app") else factory
+        if callable(factory) and not hasattr(factory, "wsgi_app"):
+            app = _FreshApp(factory)
+            self._fresh_apps.append(app)
+        else:
+            app = factory
         server = self._stack.enter_context(LocalServer(app))
         self.url_map[spec["url"].rstrip("/")] = server.base_url
 
@@ -190,6 +195,8 @@ class Session:
         self.clock.set(self._clock_start)
         if self.runtime is not None:
             self.runtime.sids.reseed(seed)
+        for app in self._fresh_apps:  # a service's state (ticket numbers…) must not leak between cases
+            app.renew()
 
     def queue_name(self, handoff: Mapping[str, Any]) -> str | None:
         """The friendly name of a Flex handoff's queue, from the TaskRouter's queue table."""
@@ -257,9 +264,9 @@ class BotConversation:
         return Transcript(turns=tuple(self.turns), ended=ended, final_memory=final or {})
 
 
-TWILIO_NUMBER = "+15005550006"
+TWILIO_NUMBER = "+15005550006"  # the Twilio side of the conversation (Twilio's magic test number)
 # Flex's channel_type for each conversation channel (ChannelAttributes.channel_type): webchat is "web".
-FLEX_CHANNEL_TYPES = {"chat": "web", "messenger": "facebook"}  # the Twilio side of the conversation (Twilio's magic test number)
+FLEX_CHANNEL_TYPES = {"chat": "web", "messenger": "facebook"}
 
 
 class FlowConversation:
@@ -362,6 +369,20 @@ class FlowConversation:
                     "body": _parsed_body(request), "status": request.get("status"),
                     "response": request.get("response")}
         return None
+
+
+class _FreshApp:
+    """A WSGI app from `factory`, replaced by a new one on `renew()` (the server keeps serving this)."""
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._app = factory()
+
+    def renew(self) -> None:
+        self._app = self._factory()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self._app(environ, start_response)
 
 
 def _flex_hosted(flow: Any) -> bool:

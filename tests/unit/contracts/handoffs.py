@@ -1,10 +1,12 @@
 """The example flows' hand-offs, rendered the way the Studio engine records them.
 
-The Studio engine renders a widget's templates with `StudioLiquid` and records the hand-off; until the
-scenario runner feeds contracts directly, these helpers do the same for a few fixed scenarios, so the
-pacts are built from what `examples/hospitality/flows/*.json` really send.
+The Studio engine renders a widget's templates with `StudioLiquid` and records the hand-off; these
+helpers do the same for a few fixed cases, for unit tests of the pact writer and the Twilio rules.
 
-`python -m tests.unit.contracts.handoffs` regenerates the committed pacts in contracts/pacts/.
+The committed pacts have one source each: `contracts/pacts/hospitality-http-contact-center.json` is
+what running `scenarios/hospitality/http.scenario.yaml` writes (tests/unit/contracts/runs checks it);
+the message pact is written from `contracts/schemas/flex-attributes.schema.json` —
+`python -m tests.unit.contracts.handoffs` regenerates it.
 """
 
 from __future__ import annotations
@@ -148,18 +150,12 @@ def flex_producer(flow_data: Mapping[str, Any] | None = None, *, last_input: str
     return produce
 
 
-def write_committed_pacts(pact_dir: Path = PACTS, run_id: str | None = None) -> tuple[Path, Path]:
-    """Build contracts/pacts/*.json from the example flows (the committed files must equal this)."""
-    from harness.contracts.consumer import HandoffPactWriter, parsed_keys_used
+def write_committed_pacts(pact_dir: Path = PACTS, run_id: str | None = None) -> tuple[Path]:
+    """Build the committed message pact from the schema (the committed file must equal this). The HTTP
+    pact is the scenario suite's output: `autopilot-harness run scenarios/hospitality/http.scenario.yaml`."""
     from harness.contracts.messages import write_message_pacts
 
-    run_id = run_id or uuid.uuid4().hex
-    relied_on = parsed_keys_used(load_flow(HTTP_FLOW), HTTP_WIDGET)
-    writer = HandoffPactWriter(pact_dir, HTTP_CONSUMER, HTTP_PROVIDER, schema=HANDOFF_SCHEMA,
-                               response_keys=relied_on, run_id=run_id)
-    for description, handoff in http_handoffs():
-        writer.add(handoff, description=description, provider_state=PROVIDER_STATE)
-    return writer.pact_path, write_message_pacts(FLEX_SCHEMA, pact_dir, run_id=run_id)
+    return (write_message_pacts(FLEX_SCHEMA, pact_dir, run_id=run_id or uuid.uuid4().hex),)
 
 
 if __name__ == "__main__":

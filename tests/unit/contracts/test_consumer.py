@@ -34,8 +34,9 @@ def writer(pact_dir: Path, run_id: str = "run-1") -> HandoffPactWriter:
                              response_keys=("ticket_id",), run_id=run_id)
 
 
-def test_committed_pacts_match_the_example_flows(tmp_path: Path) -> None:
-    # Regenerate with `python -m tests.unit.contracts.handoffs` when the flows change on purpose.
+def test_committed_message_pact_matches_the_schema(tmp_path: Path) -> None:
+    # Regenerate with `python -m tests.unit.contracts.handoffs` when the schema changes on purpose. (The
+    # HTTP pact is the scenario suite's output: tests/unit/contracts/runs/test_scenario_contracts.py.)
     for built in write_committed_pacts(tmp_path, run_id="committed"):
         assert built.read_text() == (PACTS / built.name).read_text(), f"contracts/pacts/{built.name} is stale"
 

@@ -1,0 +1,263 @@
+"""Contracts in scenario runs: pacts written and checked while the scenarios run, and the flow as provider.
+
+Consumer side (HTTP) — `case_checks()` returns the check the faces (`autopilot-harness run`, the pytest
+plugin) hand to the runner (`SessionPool(case_checks=…)`, `run_suite(case_checks=…)`). After each case:
+
+- the Twilio rules (`twilio_rules.check_handoff`) run on every hand-off the scenario produced — each Send
+  to Flex task, each Send to Flex that failed on its attributes, and the HTTP hand-off — unless the file
+  says `contracts: {rules: false}`;
+- when the file has `contracts.http`, the scenario's HTTP hand-off becomes one interaction (description:
+  the scenario id) of `<pact_dir>/<consumer>-<provider>.json`: `HandoffPactWriter.add` checks it against
+  the body schema and pact's mock server, then merges it (locked, reset once per run, sorted: the same
+  bytes serially and under xdist). One writer per (pact file) per run.
+
+Every problem is a scenario mismatch in the "contract" scope, naming the JSON path.
+
+Provider side (Flex messages) — `verify_flow(pact_paths, scenario_paths)`: for each message interaction,
+run the scenario whose `provider_state:` (else whose name) equals the interaction's provider state, take
+its Send to Flex hand-off and verify it with `messages.verify_messages`. A state no scenario produces
+fails the interaction, naming the state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.contracts.consumer import HandoffPactWriter, parsed_keys_used
+from harness.contracts.messages import verify_messages
+from harness.contracts.results import ContractFailed, ContractProblem, VerifyResult
+from harness.contracts.twilio_rules import DEFAULT_FORBIDDEN_KEYS, DEFAULT_RULES, TwilioRules, check_handoff
+from harness.errors import EngineError, Location, UsageError
+from harness.expectations import Expected, Mismatch
+from harness.models.flow import Flow, load_flow
+from harness.models.scenario import Scenario, ScenarioFile, load_scenario_file
+from harness.models.scenario_contracts import HttpContract, RulesSpec
+from harness.runner.scenarios import CaseCheck, SessionPool, collect_files, display_path, run_case
+from harness.transcript import Transcript
+
+CONTRACT_SCOPE = "contract"
+
+__all__ = ["CONTRACT_SCOPE", "ScenarioContracts", "case_checks", "flex_handoff", "handoffs_of",
+           "rules_for", "verify_flow"]
+
+
+# --- consumer side: a check after every case ---------------------------------------------------------------
+
+
+class ScenarioContracts:
+    """The case check: Twilio rules on every hand-off, HTTP hand-offs into the file's consumer pact."""
+
+    def __init__(self, *, run_id: str | None = None) -> None:
+        self.run_id = run_id
+        self._writers: dict[tuple[str, str, str], HandoffPactWriter] = {}
+        self._flows: dict[Path, Flow] = {}
+
+    def __call__(self, scenario_file: ScenarioFile, scenario: Scenario, transcript: Transcript) -> list[Mismatch]:
+        spec = scenario_file.contracts
+        where = scenario.location()
+        problems: list[ContractProblem] = []
+        if spec.rules.enabled:
+            rules = rules_for(spec.rules)
+            for handoff in handoffs_of(transcript):
+                if handoff["kind"] == "flex" and "channel_type" not in handoff:
+                    handoff = {**handoff, "channel_type": _flex_channel(scenario.channel)}
+                problems += check_handoff(handoff, interaction=scenario.id, rules=rules)
+        handoff = transcript.handoff
+        if spec.http is not None and isinstance(handoff, Mapping) and handoff.get("kind") == "http":
+            writer = self._writer(spec.http, scenario_file, handoff, rules_for(spec.rules))
+            try:
+                writer.add(_with_parsed_response(handoff), description=scenario.id,
+                           provider_state=spec.http.provider_state)
+            except ContractFailed as failed:
+                # The rules already ran above; keep the pact's own findings (schema, mock server).
+                problems += [p for p in failed.problems if not p.rule.startswith("twilio.")
+                             or not spec.rules.enabled]
+        return [_mismatch(problem, where) for problem in _unique(problems)]
+
+    def _writer(self, http: HttpContract, scenario_file: ScenarioFile, handoff: Mapping[str, Any],
+                rules: TwilioRules) -> HandoffPactWriter:
+        key = (str(http.pact_dir), http.consumer, http.provider)
+        if key not in self._writers:
+            keys = http.response_keys
+            widget = handoff.get("widget")
+            if keys is None and scenario_file.flow is not None and isinstance(widget, str):
+                keys = parsed_keys_used(self._flow(scenario_file.flow), widget)
+            self._writers[key] = HandoffPactWriter(
+                http.pact_dir, http.consumer, http.provider, schema=http.body_schema,
+                response_schema=http.response_schema, response_keys=keys, rules=rules, run_id=self.run_id)
+        return self._writers[key]
+
+    def _flow(self, path: Path) -> Flow:
+        if path not in self._flows:
+            self._flows[path] = load_flow(path)
+        return self._flows[path]
+
+
+def case_checks(*, run_id: str | None = None) -> tuple[CaseCheck, ...]:
+    """What the faces pass to the runner so every scenario run checks and writes its contracts."""
+    return (ScenarioContracts(run_id=run_id),)
+
+
+def rules_for(spec: RulesSpec) -> TwilioRules:
+    """The `contracts.rules` of a scenario file as `TwilioRules` (extra forbidden keys are added)."""
+    if spec == RulesSpec():
+        return DEFAULT_RULES
+    return TwilioRules(
+        size_limit=spec.max_attributes if spec.max_attributes is not None else DEFAULT_RULES.size_limit,
+        forbidden_keys=tuple(DEFAULT_FORBIDDEN_KEYS) + tuple(k for k in spec.forbidden
+                                                             if k not in DEFAULT_FORBIDDEN_KEYS),
+        check_cards=spec.cards, check_ssn=spec.ssn)
+
+
+def handoffs_of(transcript: Transcript) -> list[dict[str, Any]]:
+    """Every hand-off of a conversation: each Send to Flex task (attributes as Studio rendered them),
+    each Send to Flex that failed on its attributes, and the HTTP hand-off."""
+    found: list[dict[str, Any]] = []
+    flow = transcript.flow
+    if flow is not None:
+        tasks = iter(flow.flex_tasks)
+        for step in flow.steps:
+            if step.get("type") != "send-to-flex":
+                continue
+            # A refused task keeps what Liquid rendered on the step (the engine's `info`).
+            if step.get("event") == "failedToEnqueue" and isinstance(step.get("attributes"), str):
+                found.append({"kind": "flex", "widget": step.get("widget"), "attributes": step["attributes"],
+                              "error": step.get("error")})
+            else:
+                task = next(tasks, None)
+                if task is not None:
+                    found.append(_flex_record(task))
+    if isinstance(transcript.handoff, Mapping) and transcript.handoff.get("kind") == "http":
+        found.append(dict(transcript.handoff))
+    return found
+
+
+def flex_handoff(transcript: Transcript) -> dict[str, Any] | None:
+    """The conversation's last Send to Flex hand-off (a failed one included), or None."""
+    flex = [h for h in handoffs_of(transcript) if h["kind"] == "flex"]
+    return flex[-1] if flex else None
+
+
+def _flex_record(task: Mapping[str, Any]) -> dict[str, Any]:
+    text = task.get("attributes")
+    return {"kind": "flex", "widget": task.get("widget"),
+            # The text Studio rendered (its size is what Twilio limits); the parsed form if it is absent.
+            "attributes": text if isinstance(text, str) else task.get("parsed_attributes"),
+            "workflow_sid": task.get("workflow_sid"),
+            "task_channel": task.get("task_channel_unique_name") or task.get("task_channel_sid"),
+            "queue": task.get("task_queue_friendly_name") or task.get("task_queue_sid"),
+            "priority": task.get("priority")}
+
+
+def _flex_channel(channel: str) -> str:
+    return "web" if channel == "chat" else channel
+
+
+def _with_parsed_response(handoff: Mapping[str, Any]) -> dict[str, Any]:
+    """Studio records the answer as text; the pact needs the JSON the flow parses (`widgets.X.parsed`)."""
+    response = handoff.get("response")
+    if isinstance(response, str | bytes):
+        try:
+            parsed = json.loads(response)
+        except ValueError:
+            return dict(handoff)
+        return {**handoff, "response": parsed}
+    return dict(handoff)
+
+
+def _unique(problems: Iterable[ContractProblem]) -> list[ContractProblem]:
+    return list(dict.fromkeys(problems))
+
+
+_RULE_EXPECTS = {
+    "twilio.json": "attributes that are a JSON object after Liquid",
+    "twilio.size": "attributes within Twilio's size limit",
+    "twilio.required": "the keys Flex needs, not empty",
+    "twilio.forbidden": "no PII or secrets in the hand-off",
+    "schema": "a body that satisfies the JSON Schema",
+    "pact.mock": "a request pact's mock server accepts",
+    "response": "the answer's fields the flow relies on",
+}
+
+
+def _mismatch(problem: ContractProblem, where: Location) -> Mismatch:
+    expected = problem.expected or _RULE_EXPECTS.get(problem.rule, f"the {problem.rule} rule to hold")
+    detail = f"rule {problem.rule}"
+    if problem.actual is not None:
+        detail += f"; found {problem.actual}"
+    return Mismatch(f"{CONTRACT_SCOPE} {problem.path}", Expected(expected), Expected(problem.message), detail,
+                    problem.path, CONTRACT_SCOPE, problem.rule, where)
+
+
+# --- provider side: the flow produces the Flex attributes per provider state ------------------------------
+
+
+class _StateIndex:
+    """Provider state → (file, concrete scenario): `provider_state:` keys first, then scenario names."""
+
+    def __init__(self, scenario_paths: Iterable[str | Path]) -> None:
+        self.by_key: dict[str, tuple[ScenarioFile, Scenario]] = {}
+        self.by_name: dict[str, tuple[ScenarioFile, Scenario]] = {}
+        for path in collect_files(scenario_paths):
+            scenario_file = load_scenario_file(display_path(path))
+            for scenario in scenario_file.scenarios:
+                concrete = next(scenario.expanded())  # a state needs one run: the first variant
+                if scenario.provider_state:
+                    earlier = self.by_key.get(scenario.provider_state)
+                    if earlier is not None:
+                        raise UsageError(
+                            f"two scenarios produce provider state {scenario.provider_state!r}: "
+                            f"'{earlier[1].name}' ({earlier[0].path}) and '{scenario.name}' "
+                            f"({scenario_file.path})", scenario.location("provider_state"))
+                    self.by_key[scenario.provider_state] = (scenario_file, concrete)
+                for name in (scenario.name, scenario.id):
+                    self.by_name.setdefault(name, (scenario_file, concrete))
+
+    def find(self, state: str) -> tuple[ScenarioFile, Scenario] | None:
+        return self.by_key.get(state) or self.by_name.get(state)
+
+
+def verify_flow(
+    pact_paths: str | Path | Iterable[str | Path],
+    scenario_paths: Sequence[str | Path],
+    *,
+    provider: str | None = None,
+    rules: TwilioRules | None = DEFAULT_RULES,
+    threshold: float | None = None,
+    quiet: bool = True,
+) -> VerifyResult:
+    """Verify message pacts with the flow as provider: each provider state runs its scenario.
+
+    Bad input (no such scenario file, a malformed file, two scenarios claiming one state) raises a
+    HarnessError; a state without a scenario, a scenario without a Flex hand-off or attributes that
+    break the pact or the Twilio rules make `result.ok` false, naming the interaction and JSON path.
+    """
+    index = _StateIndex(scenario_paths)
+    with SessionPool(threshold=threshold) as pool:
+
+        def produce(state: str, params: Mapping[str, Any]) -> dict[str, Any]:
+            found = index.find(state)
+            if found is None:
+                raise UsageError(f"no scenario produces provider state {state!r}",
+                                 hint="name a scenario after the state, or give one `provider_state: "
+                                      f"{state}`")
+            scenario_file, scenario = found
+            wanted = params.get("channel")
+            if isinstance(wanted, str) and wanted != scenario.channel:
+                raise UsageError(f"scenario '{scenario.id}' talks on {scenario.channel}, the state's params "
+                                 f"say channel {wanted!r}", scenario.location())
+            result = run_case(pool, scenario, file=scenario_file)
+            if result.error is not None:
+                raise EngineError(f"scenario '{scenario.id}' broke: {result.error}", scenario.location())
+            handoff = flex_handoff(result.transcript) if result.transcript is not None else None
+            if handoff is None:
+                path = " → ".join(result.transcript.flow.path) if result.transcript and result.transcript.flow \
+                    else "(no flow)"
+                raise EngineError(f"scenario '{scenario.id}' made no Send to Flex hand-off (flow path: {path})",
+                                  scenario.location())
+            return handoff
+
+        return verify_messages(pact_paths, produce, provider=provider, rules=rules, quiet=quiet)
