@@ -169,16 +169,21 @@ def _attach_files(result: VerifyResult, chosen: list[tuple[Path, dict[str, Any]]
 
 @contextmanager
 def _stdout_silenced(quiet: bool) -> Iterator[None]:
-    """The Rust verifier prints its report straight to fd 1 (§3); keep it out of our own output."""
+    """The Rust verifier prints its report straight to fd 1 (§3), and its notices ("State Change ignored…")
+    and the message relay's request log to fd 2; keep them out of our own output (the report is kept
+    through `verifier.output()`)."""
     if not quiet:
         yield
         return
     sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
     with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 1)
+        for fd in saved:
+            os.dup2(sink.fileno(), fd)
         try:
             yield
         finally:
-            os.dup2(saved, 1)
-            os.close(saved)
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
