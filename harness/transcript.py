@@ -36,6 +36,7 @@ class Turn:
     webhooks: tuple[dict[str, Any], ...] = ()
     steps: tuple[dict[str, Any], ...] = ()  # flow steps this message caused
     bot: str | None = None  # the Autopilot widget / assistant that answered, when a flow runs
+    wait: float | None = None  # a pause of this many seconds instead of a message (timeouts fire)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

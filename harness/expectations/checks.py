@@ -33,7 +33,9 @@ TOP_CANDIDATES = 3
 
 
 def turn_label(turn: Turn) -> str:
-    """`turn 2 ("I need towels")`: 1-based, the utterance cut at 40 characters."""
+    """`turn 2 ("I need towels")`: 1-based, the utterance cut at 40 characters; `turn 3 (wait 14400 s)`."""
+    if turn.wait is not None:
+        return f"turn {turn.index + 1} (wait {turn.wait:g} s)"
     text = turn.user if len(turn.user) <= 40 else turn.user[:39] + "…"
     return f"turn {turn.index + 1} ({show(text)})"
 

@@ -206,6 +206,7 @@ class TurnSpec:
     expect: TurnExpect = field(default_factory=TurnExpect)
     variants: tuple[str, ...] = ()
     variant: int | None = None  # 1-based: which variant this concrete turn says
+    wait: float | None = None  # seconds to let pass instead of a message
     origin: Origin = field(default_factory=lambda: Origin(None), compare=False)
 
     @property
@@ -907,8 +908,9 @@ class _Loader:
         expect = self.turn_expect(raw.get("expect") or {}, origin.child("expect"))
         variants = tuple(_as_text(v) for v in raw.get("variants") or ())
         user = raw.get("user")
+        wait = _seconds(raw["wait"]) if "wait" in raw else None
         return TurnSpec(user=_as_text(user) if user is not None else None, expect=expect,
-                        variants=variants, origin=origin)
+                        variants=variants, origin=origin, wait=wait)
 
     def turn_expect(self, raw: dict[str, Any], origin: Origin) -> TurnExpect:
         confidence = None
@@ -1043,13 +1045,22 @@ _KEY_EXPECTED = {
 }
 
 
+def _seconds(value: Any) -> float:
+    """`wait:` as seconds: a number, or '90', '30s', '15m', '4h' (the schema has checked the form)."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    unit = {"s": 1, "m": 60, "h": 3600}.get(text[-1:], 1)
+    return float(text.rstrip("smh").strip()) * unit
+
+
 def _schema_message(message: str, pointer: str) -> str:
     """The shared jsonschema wording, adjusted where it speaks of Actions or reads badly here."""
     if message.startswith("invalid key ") and message.endswith("expected digits, '*' or '#'"):
         wanted = _KEY_EXPECTED.get(pointer.rsplit("/", 1)[-1], "a valid key")  # the shared text is Actions'
         return message.rsplit(":", 1)[0] + f": expected {wanted}"
     if message.startswith("ambiguous: matches more than one of exactly one of"):
-        return "a turn has exactly one of `user`, `variants` or `include`; found more than one"
+        return "a turn has exactly one of `user`, `variants`, `wait` or `include`; found more than one"
     if message.startswith("empty action {}"):  # shared wording is about Actions; ours are one-key objects
         return "expected exactly one key, found an empty object"
     one_key = _ONE_KEY.fullmatch(message)

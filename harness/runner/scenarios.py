@@ -292,10 +292,13 @@ def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario
     engine_time = 0.0
     try:
         for spec in scenario.turns:
-            assert spec.user is not None  # concrete scenarios say one utterance per turn
             before = time.perf_counter()
             try:
-                turn = conversation.say(spec.user)
+                if spec.wait is not None:
+                    turn = conversation.wait(spec.wait)
+                else:
+                    assert spec.user is not None  # concrete scenarios say one utterance per turn
+                    turn = conversation.say(spec.user)
             finally:
                 engine_time += time.perf_counter() - before
             result.mismatches += check_turn(spec.expect, turn)

@@ -255,6 +255,19 @@ class BotConversation:
         self.turns.append(turn)
         return turn
 
+    def wait(self, seconds: float) -> Turn:
+        """Let `seconds` pass with no message: a dialogue idle for 4 hours times out and ends (Listen doc)."""
+        advance = getattr(self._trained.clock, "advance", None)
+        if advance is None:
+            raise UsageError("waiting needs a controllable clock (harness.clock.FixedClock)")
+        advance(seconds)
+        ended = bool(self.dialogue is not None and self.dialogue.expire())
+        memory = dict(self.dialogue.memory) if self.dialogue is not None else {}
+        turn = Turn(index=len(self.turns), user="", ended=ended, wait=seconds, memory=memory,
+                    routing="timeout" if ended else None)
+        self.turns.append(turn)
+        return turn
+
     def close(self) -> None:
         """Nothing outlives a direct conversation; here for symmetry with FlowConversation."""
 
@@ -314,13 +327,30 @@ class FlowConversation:
             self.executions.append(execution)
             self._steps_seen = self._messages_seen = 0
         self.execution = execution
-        steps = execution.steps[self._steps_seen:]
-        messages = execution.messages[self._messages_seen:]
-        self._steps_seen = len(execution.steps)
-        self._messages_seen = len(execution.messages)
+        return self._record_turn(text, wait=None)
+
+    def wait(self, seconds: float) -> Turn:
+        """Let `seconds` pass on the clock with no message: due widget timeouts fire (Studio's `timeout`
+        events, e.g. the Autopilot widget's after its `timeout`)."""
+        clock = self._loaded.environment.clock
+        advance = getattr(clock, "advance", None)
+        if advance is None:
+            raise UsageError("waiting needs a controllable clock (harness.clock.FixedClock)")
+        advance(seconds)
+        if self.execution is not None and self.execution.status == "active":
+            self.execution.check_timeouts()
+        return self._record_turn("", wait=seconds)
+
+    def _record_turn(self, text: str, *, wait: float | None) -> Turn:
+        execution = self.execution
+        steps = execution.steps[self._steps_seen:] if execution is not None else []
+        messages = execution.messages[self._messages_seen:] if execution is not None else []
+        if execution is not None:
+            self._steps_seen = len(execution.steps)
+            self._messages_seen = len(execution.messages)
         replies = tuple(str(m.get("body", "")) for m in messages if m.get("to") == self.contact)
         index = len(self.turns)
-        bot_turns = execution.last_bot_turns
+        bot_turns = execution.last_bot_turns if execution is not None and wait is None else []
         if bot_turns:
             widget, bot_turn = bot_turns[0]
             turn = turn_from_bot(bot_turn, index=index, bot=widget, steps=steps)
@@ -328,7 +358,11 @@ class FlowConversation:
             self._last_memory = turn.memory
             self._dialogue_ended = bool(bot_turns[-1][1].ended)
         else:
-            turn = Turn(index=index, user=text, replies=replies, steps=tuple(steps))
+            ended = any(step.get("type") == "send-to-auto-pilot" and step.get("event") == "timeout"
+                        for step in steps)
+            self._dialogue_ended = self._dialogue_ended or ended
+            turn = Turn(index=index, user=text, replies=replies, steps=tuple(steps), ended=ended, wait=wait,
+                        memory=dict(self._last_memory))
         self.turns.append(turn)
         return turn
 

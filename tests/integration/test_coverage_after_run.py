@@ -93,9 +93,8 @@ def test_run_coverage_counts_the_flow_of_the_example_suite(capsys: pytest.Captur
     report = json.loads(out[out.index("\n{") + 1:])
     (flow,) = report["flows"]
     assert flow["path"] == "examples/hospitality/flows/flex_messaging.json"
-    # The flex scenarios never time out, fail the bot, or fail to enqueue: those three are the misses.
-    assert flow["transitions"]["missed"] == ["HotelBot: failure", "HotelBot: timeout",
-                                            "SendToConcierge: failedToEnqueue"]
+    # The flex scenarios (one times out) never fail the bot or fail to enqueue: those two are the misses.
+    assert flow["transitions"]["missed"] == ["HotelBot: failure", "SendToConcierge: failedToEnqueue"]
 
 
 # --- the pytest plugin ---------------------------------------------------------------------------------

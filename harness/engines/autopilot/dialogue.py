@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from harness.engines.autopilot.runtime import TrainedAssistant
 
 MAX_REDIRECTS = 5  # per request (Redirect doc)
+# A pending listen on a messaging channel waits 4 hours, then the dialogue times out (Listen doc). Voice
+# calls end with the call instead; we apply the same limit there [uncertain].
+IDLE_TIMEOUT_SECONDS = 4 * 60 * 60
 
 # Memory block per channel (reference §4.3). Studio's messaging channels map onto these.
 CHANNEL_MEMORY_KEYS = {
@@ -153,6 +156,8 @@ class Dialogue:
         self._confidence: float | None = None
         self._next_best: str | None = None
         self._ranking: tuple[dict[str, Any], ...] = ()
+        self.last_activity = trained.clock.now()
+        self.timed_out = False
         if target_task is not None and self.assistant.task(target_task) is None:
             raise EngineError(f"target task {target_task!r} is not a task of {self.assistant.unique_name}",
                               hint=f"tasks: {', '.join(self.assistant.task_names)}")
@@ -165,6 +170,7 @@ class Dialogue:
             raise EngineError(f"dialogue {self.sid} has ended; start a new one for the next message")
         request = _Request(text)
         self.current_input = text
+        self.last_activity = self.trained.clock.now()
         try:
             routing = self._dispatch(request, text, digits)
         except HarnessError:
@@ -184,6 +190,17 @@ class Dialogue:
             self._end()
             raise
         return self._finish_turn(request, "initiation")
+
+    def expire(self, idle_seconds: float = IDLE_TIMEOUT_SECONDS) -> bool:
+        """End the dialogue if it has waited for the user `idle_seconds` or more (on the clock); True if so."""
+        if self.ended:
+            return False
+        waited = (self.trained.clock.now() - self.last_activity).total_seconds()
+        if waited < idle_seconds:
+            return False
+        self.timed_out = True
+        self._end()
+        return True
 
     @property
     def waiting_for(self) -> str:

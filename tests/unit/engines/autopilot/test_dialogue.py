@@ -287,3 +287,15 @@ def test_a_failing_action_url_names_url_and_status(functions: LocalServer) -> No
     dialogue = _train(_assistant(tasks), url_map={"https://*.twil.io": functions.base_url}).start()
     with pytest.raises(WebhookError, match=r"https://x-1.twil.io/broken .*answered HTTP 502: nope"):
         dialogue.send("go")
+
+
+def test_an_idle_dialogue_expires_after_four_hours() -> None:
+    clock = FixedClock(CLOCK_START)
+    bot = AutopilotRuntime(clock=clock).train(load_assistant(real_path("autopilot/Hospitality/schema.json")))
+    dialogue = bot.start()
+    dialogue.send("I need towels")
+    clock.advance(4 * 3600 - 1)
+    assert not dialogue.expire() and not dialogue.ended
+    clock.advance(1)
+    assert dialogue.expire() and dialogue.ended and dialogue.timed_out
+    assert dialogue.final_memory["twilio"]["collected_data"]["quantity_of_item"]["answers"] == {}
