@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,31 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.clock import FixedClock  # noqa: E402
+from harness.engines.studio.botport import Reply, ScriptedTurn  # noqa: E402
 from harness.engines.studio.engine import StudioEnvironment  # noqa: E402
 from harness.engines.twilio.taskrouter import FakeTaskRouter, load_workflow  # noqa: E402
 from harness.models.flow import load_flow  # noqa: E402
 
 HOSPITALITY = ROOT / "examples" / "hospitality"
 MESSAGES = ("hello", "what time is breakfast?", "can I get towels", "is the pool open", "talk to an agent")
-
-
-@dataclass
-class Reply:
-    kind: str
-    text: str
-
-
-@dataclass
-class Turn:
-    task: str | None
-    fields: dict[str, dict[str, str]]
-    replies: tuple[Reply, ...]
-    ended: bool
-    memory: dict[str, Any]
-    user: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "user": self.user}
 
 
 class Dialogue:
@@ -56,13 +37,13 @@ class Dialogue:
         self.memory: dict[str, Any] = {"twilio": {"chat": {"From": user}}}
         self.final_memory: dict[str, Any] = {}
 
-    def send(self, text: str) -> Turn:
+    def send(self, text: str) -> ScriptedTurn:
         if "agent" in text:
             self.memory["sendToAgent"] = True
             self.ended = True
             self.final_memory = self.memory
-            return Turn("send_to_agent", {}, (Reply("say", "Connecting you."),), True, self.memory, text)
-        return Turn("faq", {}, (Reply("say", "Happy to help."),), False, self.memory, text)
+            return ScriptedTurn("send_to_agent", {}, (Reply("say", "Connecting you."),), True, self.memory, text)
+        return ScriptedTurn("faq", {}, (Reply("say", "Happy to help."),), False, self.memory, text)
 
 
 class Bot:

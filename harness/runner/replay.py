@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness.engines.studio.botport import ScriptedTurn
 from harness.errors import EngineError, LoadError, Location, UsageError, WebhookError
 from harness.expectations.mismatch import MISSING, show
 from harness.expectations.payload import Difference, join_path, subset_diff
@@ -554,26 +555,6 @@ class ExecutionReplayResult:
 # --- the scripted bot: recorded Autopilot widget outcomes ------------------------------------------
 
 
-@dataclass
-class _Reply:
-    kind: str
-    text: str
-
-
-@dataclass
-class _RecordedTurn:
-    task: str | None
-    fields: dict[str, dict[str, str]]
-    replies: tuple[_Reply, ...]
-    ended: bool
-    memory: dict[str, Any]
-    user: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "fields": self.fields, "replies": [], "ended": self.ended,
-                "memory": self.memory, "user": self.user, "routing": "replayed"}
-
-
 class _RecordedDialogue:
     """Answers the first message with the recorded outcome of one Autopilot widget Step."""
 
@@ -584,7 +565,7 @@ class _RecordedDialogue:
         self.memory = _memory_of(step.context)
         self.final_memory: dict[str, Any] = {}
 
-    def send(self, text: str) -> _RecordedTurn:
+    def send(self, text: str) -> ScriptedTurn:
         context = self.step.context
         if self.step.event == "failure":
             raise EngineError(f"the recorded Autopilot widget '{self.step.widget}' failed here")
@@ -597,8 +578,8 @@ class _RecordedDialogue:
         self.ended = self.step.event == "sessionEnded"
         if self.ended:
             self.final_memory = dict(self.memory)
-        return _RecordedTurn(task=str(context.get("CurrentTask") or "") or None, fields=fields, replies=(),
-                             ended=self.ended, memory=dict(self.memory), user=text)
+        return ScriptedTurn(task=str(context.get("CurrentTask") or "") or None, fields=fields, replies=(),
+                            ended=self.ended, memory=dict(self.memory), user=text, routing="replayed")
 
 
 class _RecordedBot:

@@ -12,6 +12,7 @@ anything shaped like these protocols works — the kit's `TrainedAssistant`, or 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -61,3 +62,31 @@ class BotPort(Protocol):
         memory: Mapping[str, Any] | None = None,
         target_task: str | None = None,
     ) -> DialogueLike: ...
+
+
+# --- plain implementations, for bots that are not the Autopilot engine ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A ReplyLike."""
+
+    kind: str
+    text: str
+
+
+@dataclass
+class ScriptedTurn:
+    """A BotTurnLike for scripted bots: test fakes, benchmarks, and replays of recorded widget outcomes."""
+
+    task: str | None
+    fields: dict[str, dict[str, str]]
+    replies: tuple[Reply, ...]
+    ended: bool
+    memory: dict[str, Any]
+    user: str
+    routing: str = "scripted"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "fields": self.fields, "replies": [r.text for r in self.replies],
+                "ended": self.ended, "memory": self.memory, "user": self.user, "routing": self.routing}

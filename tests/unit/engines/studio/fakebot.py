@@ -15,33 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.engines.studio.botport import Reply, ScriptedTurn
 from harness.errors import EngineError
 
-
-@dataclass(frozen=True)
-class Reply:
-    kind: str
-    text: str
-
-
-@dataclass
-class FakeTurn:
-    task: str | None
-    fields: dict[str, dict[str, str]]
-    replies: tuple[Reply, ...]
-    ended: bool
-    memory: dict[str, Any]
-    user: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "task": self.task,
-            "fields": self.fields,
-            "replies": [r.text for r in self.replies],
-            "ended": self.ended,
-            "memory": self.memory,
-            "user": self.user,
-        }
+# The scripted turn shape lives beside the protocol it satisfies.
+FakeTurn = ScriptedTurn
 
 
 @dataclass
