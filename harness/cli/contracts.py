@@ -13,8 +13,6 @@ deployable, 1 refused ("Computer says no") or the broker failed, 2 bad input or 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from harness.errors import ExitCode
 
@@ -79,14 +77,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify_flow(args: argparse.Namespace) -> int:
+    from harness.cli.verify import print_result
     from harness.contracts.scenario_runs import verify_flow
 
     result = verify_flow(args.pact, args.scenarios, provider=args.provider)
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
-    else:
-        if args.show_output and result.output:
-            print(result.output)
-        print(result.render())
-    sys.stdout.flush()
-    return ExitCode.OK if result.ok else ExitCode.FAILED
+    return print_result(result, args)

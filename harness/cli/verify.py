@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from harness.errors import ExitCode
 
@@ -39,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
 
     result = verify(args.pact, args.provider_base_url, provider=args.provider,
                     state_change_url=args.state_change_url, timeout_ms=args.timeout_ms)
+    return print_result(result, args)
+
+
+def print_result(result: Any, args: argparse.Namespace) -> int:
+    """A VerifyResult as JSON (--json) or text (with Pact's own report under --show-output); the exit code."""
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
