@@ -53,6 +53,21 @@ def detect_kind(data: Any) -> str:
     return "unknown"
 
 
+def _template_problems(flow: Any) -> list[HarnessError]:
+    """What the Studio engine refuses at load time: Liquid syntax, unknown filters, static regexes."""
+    from harness.clock import FixedClock
+    from harness.engines.studio.engine import StudioEnvironment
+
+    environment = StudioEnvironment(bots={}, clock=FixedClock(), auth_token="lint", account_sid="AC" + "0" * 32)
+    try:
+        environment.load(flow)
+    except HarnessErrors as group:
+        return list(group.errors)
+    except HarnessError as err:
+        return [err]
+    return []
+
+
 def lint_file(path: Path) -> FileReport:
     try:
         source = load_source(path)
@@ -67,6 +82,7 @@ def lint_file(path: Path) -> FileReport:
             flow = flow_from_source(source)
             report.warnings.extend(flow.warnings)
             report.model = flow
+            report.errors.extend(_template_problems(flow))
         elif kind == "assistant":
             from harness.models.assistant_loader import assistant_from_dict
 

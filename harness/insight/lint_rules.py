@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from harness.errors import HarnessError, Location, escape_pointer
 from harness.models.assistant import Assistant, Task, task_target
@@ -59,8 +61,9 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
          "a split reading widgets.X where the flow has no widget X always sees an empty value"),
     Rule("ST202", "liquid-unknown-reference", WARNING,
          "Studio renders an unknown widget, variable or root as an empty string, silently"),
-    Rule("ST203", "flex-attributes-not-json", ERROR,
-         "Send to Flex parses its rendered attributes as JSON; invalid JSON fails the handoff"),
+    Rule("ST203", "json-not-valid", ERROR,
+         "Send to Flex parses its rendered attributes as JSON (invalid JSON fails the handoff); a JSON HTTP "
+         "Request body that does not parse is rejected by the server"),
     Rule("ST204", "autopilot-sender", WARNING,
          "the guide's 'Send Message From': chat → the bot's name, messaging without Flex → the default "
          "{{flow.channel.address}}, messaging with Flex → {{trigger.message.ChannelAttributes.from}}"),
@@ -68,6 +71,9 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
          "a failure or timeout event without a next ends the execution without telling the user"),
     Rule("ST206", "unreachable-state", WARNING,
          "a widget no transition leads to never runs"),
+    Rule("ST207", "unescaped-text-in-json", WARNING,
+         "a guest's text (an answer, a message body, a memory value) quoted inside JSON without | to_json "
+         "breaks the JSON as soon as it holds a quote, a backslash or a newline"),
     Rule("XF301", "flow-names-unknown-task", ERROR,
          "the flow tests CurrentTask against (or targets) a task the bot does not have"),
 )}
@@ -204,9 +210,15 @@ class _Finder:
     path: str | None
     findings: list[LintFinding] = field(default_factory=list)
 
-    def add(self, rule_id: str, message: str, location: Location | None, hint: str | None = None) -> None:
-        if self.config.enabled(rule_id, self.path):
-            self.findings.append(LintFinding(rule_id, message, location, hint))
+    def add(self, rule_id: str, message: str, location: Location | None, hint: str | None = None,
+            *, severity: str | None = None) -> None:
+        """Record a finding unless its rule is disabled; `severity` overrides the rule's for this one."""
+        if not self.config.enabled(rule_id, self.path):
+            return
+        finding = LintFinding(rule_id, message, location, hint)
+        if severity is not None and severity != finding.rule.severity:
+            finding.rule = replace(finding.rule, severity=severity)
+        self.findings.append(finding)
 
     def wants(self, *rule_ids: str) -> bool:
         return any(self.config.enabled(r, self.path) for r in rule_ids)
@@ -430,6 +442,7 @@ def lint_flow(flow: Flow, *, bots: Mapping[str | None, Assistant] | None = None,
     names = set(flow.state_names)
     env = _liquid_env()
     variables = _set_variables(flow)
+    trusted = _trusted_variables(flow, env)
     reported: set[tuple[str, str]] = set()
     for state, text, pointer in _flow_templates(flow):
         is_split_input = state.type == "split-based-on" and (
@@ -454,8 +467,8 @@ def lint_flow(flow: Flow, *, bots: Mapping[str | None, Assistant] | None = None,
                 find.add("ST202", f"{state.name}: {problem}; it renders as an empty string", loc(pointer))
 
     for state in flow.states:
-        if state.type == "send-to-flex" and find.wants("ST203"):
-            _flex_attributes(flow, state, env, find)
+        if find.wants("ST203", "ST207"):
+            _json_properties(flow, state, env, trusted, find)
         unhandled = [event for event in FAILURE_EVENTS.get(state.type, ()) if state.next_for(event) is None]
         if unhandled:
             events = " and ".join(f"'{e}'" for e in unhandled)
@@ -490,8 +503,12 @@ def _reachable(flow: Flow) -> set[str]:
     return seen
 
 
-def _skeleton(paths: list[list[str]], leaf: str) -> dict[str, Any]:
-    """A context in which every path read by a template holds `leaf` (prefixes become objects)."""
+def _skeleton(paths: list[list[str]], leaf: str,
+              override: tuple[list[str], str] | None = None) -> dict[str, Any]:
+    """A context in which every path read by a template holds `leaf` (prefixes become objects).
+
+    `override` gives one leaf path another value (the guest's text for ST207).
+    """
     root: dict[str, Any] = {}
     for path in sorted(paths, key=len, reverse=True):
         node = root
@@ -502,43 +519,156 @@ def _skeleton(paths: list[list[str]], leaf: str) -> dict[str, Any]:
             node = child
         if path and path[-1] not in node:
             node[path[-1]] = leaf
+    if override is not None and override[0]:
+        node = root
+        for segment in override[0][:-1]:
+            node = node.setdefault(segment, {})
+        node[override[0][-1]] = override[1]
     return root
 
 
-def _flex_attributes(flow: Flow, state: State, env: Any, find: _Finder) -> None:
-    """ST203: render `attributes` with every variable missing, then with every variable set; parse each."""
-    text = state.properties.get("attributes")
+def _json_properties(flow: Flow, state: State, env: Any, trusted: set[str], find: _Finder) -> None:
+    """ST203/ST207 on the properties Twilio reads as JSON after rendering them."""
+    properties = state.properties
+    if state.type == "send-to-flex":
+        _json_template(flow, state, "attributes", f"send-to-flex '{state.name}': attributes", env, trusted, find)
+    elif state.type == "make-http-request" and _is_json_content(properties.get("content_type")):
+        _json_template(flow, state, "body", f"make-http-request '{state.name}': the JSON body", env, trusted,
+                       find)
+
+
+def _is_json_content(content_type: Any) -> bool:
+    # "application/json;charset=utf-8" is what Studio's editor writes; the media type decides.
+    return isinstance(content_type, str) and content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def _json_template(flow: Flow, state: State, key: str, label: str, env: Any, trusted: set[str],
+                   find: _Finder) -> None:
+    """Render a JSON template three ways and parse each result.
+
+    1. every variable set to plain text (ERROR when it does not parse: the template itself is broken);
+    2. every variable empty (WARNING: a widget that did not run breaks it);
+    3. one variable at a time set to a guest's awkward text, `"`, `\\` and a newline (ST207 WARNING: the
+       value is quoted without `| to_json`). Trusted variables (SIDs, task names, phone numbers…) are skipped.
+    """
+    text = state.properties.get(key)
     if not isinstance(text, str) or not text.strip() or "${" in text:
         return  # `${…}` is a deploy-time (Terraform) substitution: the JSON only exists after it
     try:
         template = env.from_string(text)
     except Exception:
         return  # a Liquid syntax error: the engine reports it
+    where = flow.location(f"{state.pointer}/properties/{key}")
     paths = _paths(env, text)
-    for label, context, severity in (("with every variable set", _skeleton(paths, "text"), ERROR),
-                                     ("when its variables are empty", {}, WARNING)):
-        try:
-            rendered = template.render(**context)
-        except Exception:
-            return
-        try:
-            value = json.loads(rendered)
-            problem = None if isinstance(value, dict) else f"renders to a JSON {type(value).__name__}, not an object"
-        except json.JSONDecodeError as err:
-            problem = f"is not valid JSON {label} ({err.msg} at column {err.colno}): {_snippet(rendered, err.pos)}"
+    hint = 'quote string values ("{{…}}") and pass objects through | to_json'
+    for description, context, severity in (("with every variable set", _skeleton(paths, "text"), ERROR),
+                                           ("when its variables are empty", {}, WARNING)):
+        problem = _json_problem(template, context, description)
         if problem:
-            message = f"send-to-flex '{state.name}': attributes {problem}"
-            hint = 'quote string values ("{{…}}") and pass objects through | to_json'
+            message = f"{label} {problem}"
             if severity == WARNING:
-                message += " — a missing widget or variable breaks the handoff"
-            where = flow.location(state.pointer + "/properties/attributes")
-            if severity == ERROR:
-                find.add("ST203", message, where, hint)
-            elif find.config.enabled("ST203", find.path):
-                finding = LintFinding("ST203", message, where, hint)
-                finding.rule = replace(finding.rule, severity=WARNING)
-                find.findings.append(finding)
-            return
+                message += " — a missing widget or variable breaks it"
+            find.add("ST203", message, where, hint, severity=severity)
+            return  # broken already: the guest's text cannot make it worse
+    breaking: list[str] = []
+    for path in _leaf_paths(paths):
+        dotted = ".".join(path)
+        if dotted in trusted or _is_trusted(path) or dotted in breaking:
+            continue
+        if _json_problem(template, _skeleton(paths, "text", override=(path, GUEST_TEXT)), "") is not None:
+            breaking.append(dotted)
+    if breaking:
+        names, example = ", ".join(breaking), breaking[0]
+        which = names if len(breaking) == 1 else f"any of {names}"
+        if _quoted_alone(text, breaking[0]):
+            hint = (f'write {{{{{example} | to_json}}}} without the surrounding quotes: to_json adds the quotes '
+                    "and escapes the text")
+        else:  # mixed into a longer string: escape the whole string at once
+            hint = (f"build the string first ({{% capture text %}}…{{{{{example}}}}}…{{% endcapture %}}) and "
+                    "write {{text | to_json}} without quotes: to_json adds the quotes and escapes it")
+        find.add("ST207", f"{label} is not valid JSON when {which} holds text with a quote, a backslash or "
+                 "a newline, as a guest's text can", where, hint)
+
+
+def _quoted_alone(text: str, dotted: str) -> bool:
+    """Whether the template writes `"{{dotted}}"`: the variable is the whole JSON string."""
+    path = r"\s*\.\s*".join(re.escape(part) for part in dotted.split("."))
+    return re.search(r'"\{\{-?\s*' + path + r'\s*-?\}\}"', text) is not None
+
+
+# What a guest may type: a quote, a backslash and a line break each break a hand-quoted JSON string.
+GUEST_TEXT = 'I want an "agent" \\ now\nplease'
+
+
+def _json_problem(template: Any, context: Mapping[str, Any], description: str) -> str | None:
+    """Why the template's rendering is not a JSON object, or None when it is (or cannot be rendered)."""
+    try:
+        rendered = template.render(**context)
+    except Exception:
+        return None  # a render error is the engine's to report
+    try:
+        value = json.loads(rendered)
+    except json.JSONDecodeError as err:
+        return f"is not valid JSON {description} ({err.msg} at column {err.colno}): {_snippet(rendered, err.pos)}"
+    return None if isinstance(value, dict) else f"renders to a JSON {type(value).__name__}, not an object"
+
+
+def _leaf_paths(paths: list[list[str]]) -> list[list[str]]:
+    """Paths that hold a value, not an object: no other path read by the template extends them."""
+    keys = {tuple(p) for p in paths if p}
+    return [list(p) for p in sorted(keys) if not any(len(o) > len(p) and o[:len(p)] == p for o in keys)]
+
+
+# Values no guest types: IDs Twilio assigns, task names, phone numbers / channel identities, carrier data,
+# HTTP status codes, keypad digits, the flow's own sent message (`widgets.X.outbound`) and `flow.data`
+# (set by the caller of the Executions API, i.e. the team's own back end). `ChannelAttributes.from` is
+# the chat identity that Flex's own default flows quote. Everything else counts as a guest's text.
+_TRUSTED_LEAVES = {"CurrentTask", "CurrentTaskConfidence", "Channel", "status_code", "content_type", "Digits",
+                   "From", "To", "from", "channel_type", "Source", "twilioNumber", "address", "flow_sid"}
+_GUEST_PARTS = {"memory", "Body", "inbound", "pre_engagement_data", "parsed", "body", "SpeechResult",
+                "CurrentInput", "Author", "data", "variables"}
+
+
+def _is_trusted(path: Sequence[str]) -> bool:
+    if len(path) < 2:
+        return False
+    root, leaf = path[0], path[-1]
+    if root == "flow" and path[1] in ("data", "channel", "flow_sid", "sid"):
+        return True
+    if root == "trigger" and path[1] == "call":
+        return True  # caller ID and the carrier's metadata
+    if root == "contact" and path[1] == "channel":
+        return True
+    if root == "widgets" and len(path) > 2 and path[2] == "outbound":
+        return True  # the message the flow itself sent
+    if leaf.lower().endswith("sid"):
+        return not (set(path[2:-1]) & {"memory", "parsed", "pre_engagement_data"})
+    if leaf in _TRUSTED_LEAVES:
+        # `widgets.X.memory.from` or `…pre_engagement_data.from` is still the guest's text.
+        return not (set(path[1:-1]) & (_GUEST_PARTS - {"inbound"}))
+    return False
+
+
+def _trusted_variables(flow: Flow, env: Any) -> set[str]:
+    """`flow.variables.X` whose every set-variables value is a literal or reads only trusted variables."""
+    values: dict[str, list[str]] = {}
+    for state in flow.states:
+        if state.type == "set-variables":
+            for item in state.properties.get("variables") or ():
+                if isinstance(item, Mapping) and isinstance(item.get("key"), str):
+                    values.setdefault(item["key"].strip(), []).append(str(item.get("value", "")))
+    trusted: set[str] = set()
+    changed = True
+    while changed:  # a variable set from another trusted variable is trusted too
+        changed = False
+        for name, texts in values.items():
+            dotted = f"flow.variables.{name}"
+            if dotted in trusted:
+                continue
+            if all(all(".".join(p) in trusted or _is_trusted(p) for p in _paths(env, t)) for t in texts):
+                trusted.add(dotted)
+                changed = True
+    return trusted
 
 
 def _snippet(text: str, pos: int) -> str:
@@ -650,11 +780,31 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", NOTE: "note"}
 
 
-def to_sarif(reports: Sequence[Any], *, tool_version: str | None = None) -> dict[str, Any]:
+SRCROOT = "%SRCROOT%"
+
+
+def sarif_artifact(path: str | Path, base: Path) -> dict[str, str]:
+    """An artifactLocation: relative to `base` under `%SRCROOT%`, else an absolute `file://` URI.
+
+    Code hosts resolve a relative URI against the checkout; a bare absolute path is not a URI at all.
+    """
+    absolute = Path(os.path.abspath(base / Path(path)))  # abspath: normalise `..` without following links
+    try:
+        relative = absolute.relative_to(base)
+    except ValueError:
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(relative.as_posix()), "uriBaseId": SRCROOT}
+
+
+def to_sarif(reports: Sequence[Any], *, tool_version: str | None = None, base: Path | None = None
+             ) -> dict[str, Any]:
     """A SARIF 2.1.0 log of lint reports (objects with `.path`, `.errors`, `.warnings`), one run.
 
     Rule findings carry their rule id; validity problems of the loaders use `harness/<kind>` ids.
+    File locations are relative to `base` (default: the current directory, where a code host's
+    checkout is) with `uriBaseId` `%SRCROOT%`; files outside it get absolute `file://` URIs.
     """
+    base = Path(os.path.abspath(base if base is not None else Path.cwd()))
     from harness import __version__
 
     results: list[dict[str, Any]] = []
@@ -674,8 +824,8 @@ def to_sarif(reports: Sequence[Any], *, tool_version: str | None = None) -> dict
                     used.setdefault(rule_id, {"id": rule_id, "name": problem.kind,
                                               "shortDescription": {"text": f"{problem.kind} problem"}})
                 location = problem.location
-                physical: dict[str, Any] = {"artifactLocation": {"uri": Path(
-                    location.path if location and location.path else report.path).as_posix()}}
+                physical: dict[str, Any] = {"artifactLocation": sarif_artifact(
+                    location.path if location and location.path else report.path, base)}
                 if location and location.line:
                     physical["region"] = {"startLine": location.line, "startColumn": location.column or 1}
                 result: dict[str, Any] = {
@@ -689,4 +839,8 @@ def to_sarif(reports: Sequence[Any], *, tool_version: str | None = None) -> dict
     driver = {"name": "autopilot-harness", "version": tool_version or __version__,
               "informationUri": "https://github.com/autopilot-harness/autopilot-harness",
               "rules": list(used.values())}
-    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
+    run: dict[str, Any] = {"tool": {"driver": driver}, "results": results}
+    if any(r["locations"][0]["physicalLocation"]["artifactLocation"].get("uriBaseId") for r in results):
+        # A directory URI ends with "/" (SARIF §3.14.14), so relative URIs resolve inside it.
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": base.as_uri().rstrip("/") + "/"}}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

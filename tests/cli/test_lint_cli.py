@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,31 @@ def test_unreadable_input_exits_2_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
     assert f"{bad}:1:12: malformed JSON" in proc.stdout
     assert "missing.json: file not found" in proc.stdout
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda s: s["properties"].__setitem__("body", "Hi {% if x %} unclosed"), "Liquid syntax error"),
+    (lambda s: s["properties"].__setitem__("body", "{{ 'x' | nofilter }}"), "unknown filter(s): nofilter"),
+])
+def test_liquid_the_engine_refuses_is_a_lint_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    edit: Any, message: str) -> None:
+    flow = json.loads((EXAMPLES / "hospitality" / "flows" / "flex_messaging.json").read_text())
+    goodbye = next(s for s in flow["states"] if s["type"] == "send-message")
+    edit(goodbye)
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(flow, indent=2))
+    assert main(["lint", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert message in out and f"{path}:" in out and f"state '{goodbye['name']}'" in out
+
+
+def test_a_static_regex_that_does_not_compile_is_a_lint_error(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    flow = json.loads((EXAMPLES / "hospitality" / "flows" / "flex_messaging.json").read_text())
+    split = next(s for s in flow["states"] if s["type"] == "split-based-on")
+    match = next(t for t in split["transitions"] if t["event"] == "match")
+    match["conditions"][0].update(type="regex", value="(unclosed")
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(flow, indent=2))
+    assert main(["lint", str(path)]) == 1
+    assert "split condition regex '(unclosed' is not a valid regular expression" in capsys.readouterr().out

@@ -20,6 +20,7 @@ Autopilot widget, gather-input-on-call, run-subflow while its child waits) park 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -263,6 +264,14 @@ class LoadedFlow:
         for transition in state.match_transitions:
             for number, condition in enumerate(transition.conditions):
                 value = condition.get("value") if isinstance(condition, Mapping) else None
+                if condition.get("type") == "regex" and isinstance(value, str) and not is_template(value):
+                    problem = _regex_problem(value)
+                    if problem:  # a static pattern can be checked now, not on the first message
+                        pointer = f"{transition.pointer}/conditions/{number}/value"
+                        problems.append(_in_state(SchemaError(
+                            f"split condition regex {value!r} is not a valid regular expression: {problem}",
+                            flow.location(pointer)), state, f"condition {number} of a match transition"))
+                    continue
                 if not is_template(value) or value in conditions:
                     continue
                 pointer = f"{transition.pointer}/conditions/{number}/value"
@@ -327,6 +336,14 @@ class LoadedFlow:
             del self.active[execution.contact]
 
 
+def _regex_problem(pattern: str) -> str | None:
+    try:
+        re.compile(pattern)
+    except re.error as err:
+        return str(err)
+    return None
+
+
 def _in_state(err: SchemaError, state: State, what: str) -> SchemaError:
     """Name the state and the property in a Liquid error raised at load time."""
     return SchemaError(f"state '{state.name}' ({state.type}), {what}: {err.message}", err.location, err.hint)
@@ -370,6 +387,10 @@ class Execution:
         self._standalone = ("", DEFAULT_TWILIO_ADDRESS)
         self.payload = self._complete_payload(payload, parent)
         self.contact, self.channel_address = self._addresses(self.payload, parent)
+        # Programmable Chat / Flex webchat: the contact is an identity (which may look like a phone number),
+        # so messages to it are on "chat" whatever its address says; a subflow inherits its parent's.
+        self.contact_channel: str | None = (parent.contact_channel if parent is not None
+                                            else _chat_channel_of(self.payload))
         self.widgets: dict[str, Any] = {}
         self.variables: dict[str, Any] = {}
         data = self.payload.get("parameters", {}) if trigger == "incomingRequest" else {}
@@ -502,6 +523,8 @@ class Execution:
     def send_message(self, widget: str, to: str, from_: str, body: str, *, media: tuple[str, ...] = (),
                      channel: str | None = None) -> OutboundMessage:
         """Send through the outbox and record it; EngineError when Twilio would refuse it."""
+        if channel is None and to == self.contact:
+            channel = self.contact_channel
         message = self.environment.outbox.send(to, from_, body, media=media, widget=widget, channel=channel)
         record = {"from": message.from_, "to": message.to, "body": message.body, "channel": message.channel,
                   "widget": widget}
@@ -706,3 +729,21 @@ class Execution:
             inbound["MessageSid"] = self.environment.sids.make("SM")
         inbound.update(payload)
         return inbound
+
+
+# ChannelAttributes.channel_type values of a Programmable Chat channel that is chat, not a bridged SMS/WhatsApp.
+_CHAT_CHANNEL_TYPES = {"web", "chat"}
+
+
+def _chat_channel_of(payload: Mapping[str, Any]) -> str | None:
+    """"chat" when the trigger's ChannelAttributes say the channel is webchat/chat, else None (the address
+    decides). Flex bridges SMS and WhatsApp through chat channels too; those keep their own channel."""
+    raw = payload.get("ChannelAttributes")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if isinstance(raw, Mapping) and str(raw.get("channel_type", "")).lower() in _CHAT_CHANNEL_TYPES:
+        return "chat"
+    return None
