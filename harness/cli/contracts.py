@@ -1,4 +1,9 @@
-"""`autopilot-harness contracts publish|can-i-deploy|verify-flow`.
+"""`autopilot-harness contracts generate|verify-flow|publish|can-i-deploy`.
+
+`generate --schema FILE --pact-dir DIR`: the consumer's message pact from a JSON Schema whose `x-pact`
+block names the pact and its interactions (contracts/schemas/). Each example is checked against the
+schema and the Twilio rules first; the file `<consumer>-<provider>.json` is replaced as a whole.
+Exit 0 written, 2 bad input (a missing or malformed schema, an example that breaks it).
 
 `verify-flow --pact FILE_OR_DIR --scenarios PATH…`: the Studio flow as the provider of message pacts
 (the Flex task attributes): each interaction's provider state runs its scenario, and the Send to Flex
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness.errors import ExitCode
+from harness.errors import ExitCode, UsageError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -43,6 +48,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     deploy.add_argument("--to-environment", default=None, metavar="ENV")
     broker_options(deploy)
 
+    generate = actions.add_parser(
+        "generate", help="write the message pact a JSON Schema's x-pact block describes",
+        description="Write <consumer>-<provider>.json, the message pact of the Flex task attributes, from a "
+                    "JSON Schema with an x-pact block (contracts/schemas/). Exit 0 written, 2 bad input.")
+    generate.add_argument("--schema", action="append", required=True, metavar="FILE",
+                          help="a JSON Schema with an x-pact block (repeatable)")
+    generate.add_argument("--pact-dir", required=True, metavar="DIR",
+                          help="where to write the pact (created if missing)")
+
     flow = actions.add_parser(
         "verify-flow", help="verify the flow's Flex attributes against message pacts (the flow is provider)",
         description="For each message interaction, run the scenario whose provider_state (else name) is the "
@@ -62,6 +76,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     if args.contracts_command == "verify-flow":
         return _verify_flow(args)
+    if args.contracts_command == "generate":
+        return _generate(args)
     from harness.contracts import broker
 
     if args.contracts_command == "publish":
@@ -82,3 +98,29 @@ def _verify_flow(args: argparse.Namespace) -> int:
 
     result = verify_flow(args.pact, args.scenarios, provider=args.provider)
     return print_result(result, args)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    import json
+    import shutil
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from harness.contracts.messages import write_message_pacts
+
+    target = Path(args.pact_dir)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--pact-dir {target}: not a folder")
+    written = []
+    for schema in args.schema:
+        # Built in a scratch folder: the writer's lock and run marker never land next to committed pacts,
+        # and the target is replaced as a whole (the schema is the pact's only source).
+        with tempfile.TemporaryDirectory(prefix="pact-generate-") as scratch:
+            built = write_message_pacts(schema, scratch, run_id=uuid.uuid4().hex)
+            count = len(json.loads(built.read_text(encoding="utf-8")).get("interactions") or [])
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(built, target / built.name)
+        written.append(f"wrote {target / built.name} ({count} interaction{'s' if count != 1 else ''})")
+    print("\n".join(written))
+    return ExitCode.OK

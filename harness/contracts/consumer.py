@@ -20,7 +20,9 @@ and, in this order:
    (`response_keys`, e.g. from `parsed_keys_used(flow, widget)`), with type matchers;
 4. sends the real recorded request to pact's mock server with `requests` — a mismatch (the matchers
    reject what the flow actually sent) raises `ContractFailed`;
-5. merges the interaction into `<consumer>-<provider>.json` under a file lock (`pact_files`).
+5. merges the interaction into `<consumer>-<provider>.json` under a file lock, replacing the one with
+   the same description and keeping the others (`pact_files.merge_pact`): a filtered run updates what it
+   ran and leaves the rest of a committed pact alone.
 
 One `Pact` object per `add()` call: a `Pact` is single-use once served (pact.md §6.1).
 """
@@ -77,7 +79,7 @@ class HandoffPactWriter:
         self.response_schema = load_json_schema(response_schema) if response_schema is not None else None
         self.response_keys = tuple(response_keys) if response_keys is not None else None
         self.rules = rules
-        self.run_id = run_id
+        self.run_id = run_id  # accepted for callers; merging by description needs no per-run reset
 
     @property
     def pact_path(self) -> Path:
@@ -105,7 +107,11 @@ class HandoffPactWriter:
         problems = _check_against_mock(pact, request, description)
         if problems:
             raise ContractFailed(problems)
-        return pact_files.write_pact(pact, self.pact_dir, self.pact_path.name, run_id=self.run_id)
+        return pact_files.merge_pact(pact, self.pact_dir, self.pact_path.name)
+
+    def forget(self, description: str) -> bool:
+        """Remove the interaction `description` from the pact (its scenario ran and made no HTTP hand-off)."""
+        return pact_files.drop_interactions(self.pact_dir, self.pact_path.name, [description])
 
     # --- building the interaction ---------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ Provider side — `verify_messages(pact_paths, produce)`: `produce(state, params
 hands off in that provider state (the runner runs the scenario named by the state). It may return the
 attributes (JSON text as Liquid rendered it, or a dict) or the whole Flex hand-off record
 `{"kind": "flex", "attributes", "workflow_sid", "task_channel", "queue", "priority"}`, whose task fields
-become the message metadata. Each produced value is also checked against the Twilio rules
+become the message metadata; wrapped in `Produced(value, problems)`, the producer's own problems fail
+the interaction too. Each produced value is also checked against the Twilio rules
 (`twilio_rules`): invalid JSON after Liquid, a missing key, a forbidden field fail the interaction
 with the reason, as pact mismatches do.
 """
@@ -44,6 +45,15 @@ PACT_KEYWORD = "x-pact"
 TASK_FIELDS = ("workflow_sid", "task_channel", "queue", "priority")
 
 AttributesProducer = Callable[[str, Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Produced:
+    """What a producer may return instead of the bare value: the value plus problems it found on the way
+    (verify_flow adds the flow's Twilio rules, e.g. `twilio.autopilot-from`); they fail the interaction."""
+
+    value: Any
+    problems: tuple[ContractProblem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,7 +203,10 @@ def verify_messages(
 def _produce(produce: AttributesProducer, state: str, params: Mapping[str, Any], description: str
              ) -> tuple[Any, list[ContractProblem]]:
     try:
-        return produce(state, params), []
+        value = produce(state, params)
+        if isinstance(value, Produced):
+            return value.value, list(value.problems)
+        return value, []
     except HarnessError as err:
         return None, [ContractProblem(description, "$", f"producing the hand-off for state {state!r} failed: "
                                       f"{err.render()}", "provider")]

@@ -2,11 +2,18 @@
 
 - **Locked writes.** pact-python's merge write is not safe across processes (pytest-xdist loses
   interactions, pact.md §6.3), so every write holds `<pact dir>/.pact-write.lock` (filelock).
-- **Reset once per run.** A pact file is emptied the first time a run writes it, so interactions of
-  renamed or deleted scenarios disappear (§6.4). The run is identified by `run_id`: pytest-xdist's
-  `PYTEST_XDIST_TESTRUNUID` (shared by all workers), else `AUTOPILOT_HARNESS_RUN_ID`, else one id per
-  process. `.pact-run.json` records which files this run already reset. Only files this run writes are
-  touched: a consumer's hand-written message pact in the same folder survives.
+- **Merge by description (HTTP pacts from scenario runs, `merge_pact`).** Each write replaces the
+  interactions with the descriptions it carries and keeps every other one. A filtered run (`-k`, `-m`,
+  `--lf`, one scenario) therefore updates only what it ran and never cuts a committed pact down.
+  Interactions are dropped only by name (`drop_interactions`: a scenario that ran and made no HTTP
+  hand-off). Interactions of renamed or deleted scenarios are never dropped automatically — a filtered
+  run cannot tell them from scenarios it skipped; the test comparing the committed pact with a fresh
+  run's catches them, and deleting the file and running the whole suite rewrites it.
+- **Reset once per run (message pacts from a schema, `write_pact`).** The file is emptied the first time
+  a run writes it (§6.4), since one `Pact` holds all of the schema's interactions. The run is identified
+  by `run_id`: pytest-xdist's `PYTEST_XDIST_TESTRUNUID` (shared by all workers), else
+  `AUTOPILOT_HARNESS_RUN_ID`, else one id per process. `.pact-run.json` records which files this run
+  already reset. Only files a run writes are touched.
 - **Deterministic text.** After each write the file is rewritten with sorted keys, interactions sorted
   by (description, provider states), two-space indent and a final newline. The FFI writes no
   timestamps; nothing else in the file changes from run to run.
@@ -17,8 +24,9 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -85,9 +93,50 @@ def write_pact(pact: Any, pact_dir: Path, file_name: str, *, run_id: str | None 
     return path
 
 
+def merge_pact(pact: Any, pact_dir: Path, file_name: str) -> Path:
+    """Merge one `Pact` object into `pact_dir/file_name` by description, under the lock.
+
+    The pact is written to a scratch folder first, so the merge is ours (replace by description, keep the
+    rest) rather than the FFI's; the file's metadata is the fresh write's.
+    """
+    path = pact_dir / file_name
+    with locked(pact_dir):
+        with tempfile.TemporaryDirectory(prefix="pact-merge-") as scratch:
+            pact.write_file(scratch, overwrite=True)
+            document = read_pact(Path(scratch) / file_name)
+        fresh = [i for i in document.get("interactions") or [] if isinstance(i, dict)]
+        replaced = {str(i.get("description")) for i in fresh}
+        if path.is_file():
+            kept = [i for i in read_pact(path).get("interactions") or []
+                    if not (isinstance(i, dict) and str(i.get("description")) in replaced)]
+            document["interactions"] = kept + fresh
+        _write_canonical(document, path)
+    return path
+
+
+def drop_interactions(pact_dir: Path, file_name: str, descriptions: Iterable[str]) -> bool:
+    """Remove the interactions with these descriptions from a pact file, if present; True if it changed."""
+    path = pact_dir / file_name
+    unwanted = set(descriptions)
+    if not path.is_file() or not unwanted:
+        return False
+    with locked(pact_dir):
+        document = read_pact(path)
+        interactions = document.get("interactions") or []
+        kept = [i for i in interactions if not (isinstance(i, dict) and str(i.get("description")) in unwanted)]
+        if len(kept) == len(interactions):
+            return False
+        document["interactions"] = kept
+        _write_canonical(document, path)
+    return True
+
+
 def normalise(path: Path) -> None:
     """Rewrite a pact file in the kit's canonical form and refuse it if it holds credentials."""
-    document = read_pact(path)
+    _write_canonical(read_pact(path), path)
+
+
+def _write_canonical(document: dict[str, Any], path: Path) -> None:
     interactions = document.get("interactions")
     if isinstance(interactions, list):
         interactions.sort(key=_interaction_key)

@@ -94,7 +94,7 @@ class VerifyResult:
             states = interaction.provider_states
             given = f" (given {', '.join(states)})" if states else ""
             lines.append(f"{'PASS' if interaction.ok else 'FAIL'} {interaction.description}{given}")
-            lines += [f"    {p.path}: {p.message}" for p in interaction.problems]
+            lines += [f"    {p.path}: {p.message}{_rule_note(p)}" for p in interaction.problems]
         lines += [f"ERROR {e}" for e in self.errors]
         verdict = "contract verified" if self.ok else "contract verification FAILED"
         passed = sum(i.ok for i in self.interactions)
@@ -111,6 +111,11 @@ class VerifyResult:
                 for i in self.interactions
             ],
         }
+
+
+def _rule_note(problem: ContractProblem) -> str:
+    """Name the kit's own rules (`[twilio.autopilot-from]`): pact's mismatches speak for themselves."""
+    return "" if problem.rule in ("pact", "provider") else f" [{problem.rule}]"
 
 
 # --- reading the Rust verifier's structured results ---------------------------------------------------

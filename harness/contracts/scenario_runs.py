@@ -8,8 +8,12 @@ plugin) hand to the runner (`SessionPool(case_checks=…)`, `run_suite(case_chec
   says `contracts: {rules: false}`;
 - when the file has `contracts.http`, the scenario's HTTP hand-off becomes one interaction (description:
   the scenario id) of `<pact_dir>/<consumer>-<provider>.json`: `HandoffPactWriter.add` checks it against
-  the body schema and pact's mock server, then merges it (locked, reset once per run, sorted: the same
-  bytes serially and under xdist). One writer per (pact file) per run.
+  the body schema and pact's mock server, then merges it by description (locked, sorted: the same bytes
+  serially and under xdist). Interactions of scenarios this run did not run are kept, so a filtered run
+  (`-k`, `-m`, `--lf`, one file) never cuts the committed pact down; a scenario that ran without an
+  HTTP hand-off loses its interaction. One writer per (pact file) per run.
+- the flow's Autopilot widget's `from` (`twilio_rules.check_autopilot_from`), once per flow and channel
+  kind per run, reported on every scenario through that flow (not for voice).
 
 Every problem is a scenario mismatch in the "contract" scope, naming the JSON path.
 
@@ -24,12 +28,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from harness.contracts import pact_files
 from harness.contracts.consumer import HandoffPactWriter, parsed_keys_used
-from harness.contracts.messages import verify_messages
+from harness.contracts.messages import Produced, verify_messages
 from harness.contracts.results import ContractFailed, ContractProblem, VerifyResult
-from harness.contracts.twilio_rules import DEFAULT_FORBIDDEN_KEYS, DEFAULT_RULES, TwilioRules, check_handoff
+from harness.contracts.twilio_rules import (
+    CHAT_CHANNELS,
+    DEFAULT_FORBIDDEN_KEYS,
+    DEFAULT_RULES,
+    TwilioRules,
+    check_autopilot_from,
+    check_handoff,
+)
 from harness.errors import EngineError, Location, UsageError
 from harness.expectations import Expected, Mismatch
 from harness.models.flow import Flow, load_flow
@@ -54,6 +66,7 @@ class ScenarioContracts:
         self.run_id = run_id
         self._writers: dict[tuple[str, str, str], HandoffPactWriter] = {}
         self._flows: dict[Path, Flow] = {}
+        self._from_checked: dict[tuple[Path, str | None], list[Mismatch]] = {}
 
     def __call__(self, scenario_file: ScenarioFile, scenario: Scenario, transcript: Transcript) -> list[Mismatch]:
         spec = scenario_file.contracts
@@ -75,7 +88,28 @@ class ScenarioContracts:
                 # The rules already ran above; keep the pact's own findings (schema, mock server).
                 problems += [p for p in failed.problems if not p.rule.startswith("twilio.")
                              or not spec.rules.enabled]
-        return [_mismatch(problem, where) for problem in _unique(problems)]
+        elif spec.http is not None:
+            # The scenario ran and no longer hands off over HTTP: its interaction (if any) is stale.
+            pact_files.drop_interactions(Path(spec.http.pact_dir),
+                                         pact_files.pact_file_name(spec.http.consumer, spec.http.provider),
+                                         [scenario.id])
+        mismatches = [_mismatch(problem, where) for problem in _unique(problems)]
+        if spec.rules.enabled:
+            mismatches += self._autopilot_from(scenario_file, scenario)
+        return mismatches
+
+    def _autopilot_from(self, scenario_file: ScenarioFile, scenario: Scenario) -> list[Mismatch]:
+        """The flow's `from` rule, checked once per flow and channel kind per run, reported on each
+        scenario through that flow (a wrong `from` breaks every conversation of it), located in the flow."""
+        channel = autopilot_channel(scenario.channel)
+        if scenario_file.flow is None or channel is False:
+            return []
+        flow = self._flow(scenario_file.flow)
+        key = (scenario_file.flow, channel)
+        if key not in self._from_checked:
+            self._from_checked[key] = [_mismatch(problem, flow.location(problem.path))
+                                       for problem in check_autopilot_from(flow, channel=channel)]
+        return list(self._from_checked[key])
 
     def _writer(self, http: HttpContract, scenario_file: ScenarioFile, handoff: Mapping[str, Any],
                 rules: TwilioRules) -> HandoffPactWriter:
@@ -156,6 +190,15 @@ def _flex_channel(channel: str) -> str:
     return "web" if channel == "chat" else channel
 
 
+def autopilot_channel(channel: str) -> str | Literal[False] | None:
+    """The channel `check_autopilot_from` is given for a scenario's channel: "web" for chat (any label),
+    None for messaging (the guide's template), False for voice (the rule is about messaging flows)."""
+    if channel == "voice":
+        return False
+    flex = _flex_channel(channel)
+    return flex if flex in CHAT_CHANNELS else None
+
+
 def _with_parsed_response(handoff: Mapping[str, Any]) -> dict[str, Any]:
     """Studio records the answer as text; the pact needs the JSON the flow parses (`widgets.X.parsed`)."""
     response = handoff.get("response")
@@ -177,6 +220,7 @@ _RULE_EXPECTS = {
     "twilio.size": "attributes within Twilio's size limit",
     "twilio.required": "the keys Flex needs, not empty",
     "twilio.forbidden": "no PII or secrets in the hand-off",
+    "twilio.autopilot-from": "the Autopilot widget's 'from' as the hand-off guide sets it",
     "schema": "a body that satisfies the JSON Schema",
     "pact.mock": "a request pact's mock server accepts",
     "response": "the answer's fields the flow relies on",
@@ -236,9 +280,10 @@ def verify_flow(
     break the pact or the Twilio rules make `result.ok` false, naming the interaction and JSON path.
     """
     index = _StateIndex(scenario_paths)
+    flows: dict[Path, Flow] = {}
     with SessionPool(threshold=threshold) as pool:
 
-        def produce(state: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        def produce(state: str, params: Mapping[str, Any]) -> Produced:
             found = index.find(state)
             if found is None:
                 raise UsageError(f"no scenario produces provider state {state!r}",
@@ -258,6 +303,12 @@ def verify_flow(
                     else "(no flow)"
                 raise EngineError(f"scenario '{scenario.id}' made no Send to Flex hand-off (flow path: {path})",
                                   scenario.location())
-            return handoff
+            problems: list[ContractProblem] = []
+            channel = autopilot_channel(scenario.channel)
+            if rules is not None and scenario_file.flow is not None and channel is not False:
+                if scenario_file.flow not in flows:
+                    flows[scenario_file.flow] = load_flow(scenario_file.flow)
+                problems = check_autopilot_from(flows[scenario_file.flow], channel=channel)
+            return Produced(handoff, tuple(problems))
 
         return verify_messages(pact_paths, produce, provider=provider, rules=rules, quiet=quiet)

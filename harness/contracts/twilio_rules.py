@@ -245,12 +245,14 @@ def check_autopilot_from(flow: Flow, *, channel: str | None = None) -> list[Cont
         value = state.properties.get("from")
         path = f"{state.pointer or state.name}/properties/from"
         if not isinstance(value, str) or not value.strip():
-            problems.append(ContractProblem(state.name, path, "the Autopilot widget needs 'from'",
+            problems.append(ContractProblem(state.name, path, f"Autopilot widget '{state.name}' needs 'from'",
                                             "twilio.autopilot-from"))
         elif wanted is not None and _template_path(value) != wanted:
             kind = "messaging with Flex" if has_flex else "messaging without Flex"
+            # The widget's name is in the message: verify-flow reports problems under the interaction.
             problems.append(ContractProblem(
-                state.name, path, f"for {kind} the guide sets 'from' to {{{{{wanted}}}}}",
+                state.name, path, f"Autopilot widget '{state.name}' sends 'from' as {value!r}; for {kind} "
+                f"the guide sets it to {{{{{wanted}}}}}",
                 "twilio.autopilot-from", f"{{{{{wanted}}}}}", value))
     return problems
 

@@ -83,9 +83,12 @@ def select_pacts(
         interactions = pact_files.pact_interactions(document)
         other = [i for i in interactions if pact_files.interaction_kind(i) != kind]
         if other:
-            other_kind = "message" if kind == "http" else "HTTP"
-            errors.append(f"{path}: {len(other)} {other_kind} interaction(s) cannot be verified here (HTTP "
-                          "pacts: `verify`; message pacts: `harness.contracts.messages.verify_messages`)")
+            # Point to the command that can verify them (the flow is the provider of message pacts).
+            other_kind, command = (("message", "autopilot-harness contracts verify-flow --pact FILE "
+                                    "--scenarios PATH") if kind == "http"
+                                   else ("HTTP", "autopilot-harness verify --pact FILE --provider-base-url URL"))
+            errors.append(f"{path}: {len(other)} {other_kind} interaction(s) cannot be verified here; "
+                          f"use `{command}`")
         elif not interactions:
             errors.append(f"{path}: the pact has no interactions")
         else:

@@ -6,7 +6,8 @@ helpers do the same for a few fixed cases, for unit tests of the pact writer and
 The committed pacts have one source each: `contracts/pacts/hospitality-http-contact-center.json` is
 what running `scenarios/hospitality/http.scenario.yaml` writes (tests/unit/contracts/runs checks it);
 the message pact is written from `contracts/schemas/flex-attributes.schema.json` —
-`python -m tests.unit.contracts.handoffs` regenerates it.
+`autopilot-harness contracts generate --schema contracts/schemas/flex-attributes.schema.json
+--pact-dir contracts/pacts` regenerates it (tests/unit/contracts/runs/test_contract_fixes.py checks they agree).
 """
 
 from __future__ import annotations

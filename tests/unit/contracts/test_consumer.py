@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.contracts import ContractFailed
+from harness.contracts import ContractFailed, pact_files
 from harness.contracts.consumer import HandoffPactWriter, parsed_keys_used, scrub
 from harness.errors import UsageError
 from harness.models.flow import load_flow
@@ -35,7 +35,7 @@ def writer(pact_dir: Path, run_id: str = "run-1") -> HandoffPactWriter:
 
 
 def test_committed_message_pact_matches_the_schema(tmp_path: Path) -> None:
-    # Regenerate with `python -m tests.unit.contracts.handoffs` when the schema changes on purpose. (The
+    # Regenerate with `autopilot-harness contracts generate` when the schema changes on purpose. (The
     # HTTP pact is the scenario suite's output: tests/unit/contracts/runs/test_scenario_contracts.py.)
     for built in write_committed_pacts(tmp_path, run_id="committed"):
         assert built.read_text() == (PACTS / built.name).read_text(), f"contracts/pacts/{built.name} is stale"
@@ -107,7 +107,7 @@ def test_scrub_drops_credentials_from_url_query_and_body() -> None:
     assert request["body"] == {"apiSecret": "[redacted]", "keep": "v"}
 
 
-def test_merge_is_deterministic_and_resets_once_per_run(tmp_path: Path) -> None:
+def test_merge_is_deterministic_and_a_later_run_replaces_by_description(tmp_path: Path) -> None:
     handoffs = http_handoffs()
     first = writer(tmp_path, "run-A")
     for description, handoff in reversed(handoffs):
@@ -115,15 +115,27 @@ def test_merge_is_deterministic_and_resets_once_per_run(tmp_path: Path) -> None:
     forward = writer(tmp_path / "other", "run-A")
     for description, handoff in handoffs:
         forward.add(handoff, description=description)
-    assert first.pact_path.read_text() == forward.pact_path.read_text()  # order of adding does not matter
+    full = first.pact_path.read_text()
+    assert full == forward.pact_path.read_text()  # order of adding does not matter
 
     foreign = tmp_path / "contact-center-hospitality-flex.json"
     foreign.write_text("{}")
+    # A filtered run (-k, --lf, one scenario) writes one interaction: the others stay, the file is unchanged.
     description, handoff = handoffs[0]
-    writer(tmp_path, "run-B").add(handoff, description=description)  # a new run starts the file afresh
-    kept = json.loads(first.pact_path.read_text())["interactions"]
-    assert [i["description"] for i in kept] == [description]
+    writer(tmp_path, "run-B").add(handoff, description=description)
+    assert first.pact_path.read_text() == full
+    # What it did write replaces the interaction of the same description (here: a new provider state).
+    writer(tmp_path, "run-C").add(handoff, description=description, provider_state="the desk is staffed")
+    interactions = json.loads(first.pact_path.read_text())["interactions"]
+    assert [i["description"] for i in interactions] == sorted(d for d, _ in handoffs)
+    changed = [i["providerStates"] for i in interactions if i["description"] == description]
+    assert changed == [[{"name": "the desk is staffed"}]]
     assert foreign.read_text() == "{}"  # files this run does not write are left alone
+    # Dropping is by name only (a scenario that ran without an HTTP hand-off).
+    assert pact_files.drop_interactions(tmp_path, first.pact_path.name, [description])
+    assert not pact_files.drop_interactions(tmp_path, first.pact_path.name, [description])
+    left = [i["description"] for i in json.loads(first.pact_path.read_text())["interactions"]]
+    assert left == sorted(d for d, _ in handoffs if d != description)
 
 
 def test_two_processes_write_the_same_file_as_a_serial_run(tmp_path: Path) -> None:
