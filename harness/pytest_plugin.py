@@ -2,14 +2,16 @@
 
 - Every `*.scenario.yaml` pytest comes across is collected; each concrete scenario is one item
   (`hotel.scenario.yaml::guest asks for towels[v2]`), its tags are markers (`-m smoke`).
-- A failing scenario shows the expectation diff (no traceback); a malformed file fails collection with
-  `file:line:column` and what was expected.
+- A failing scenario shows the expectation diff (no traceback); a malformed file is one failing item
+  (`bad.scenario.yaml::(file)`) showing `file:line:column` and what was expected, and the rest still runs.
 - Options: `--update-golden` (store each scenario's transcript beside it), `--autopilot-json FILE` (the
   results JSON of docs/run-results.md), `--autopilot-coverage[=FILE]` with
   `--autopilot-fail-under-tasks/-transitions PERCENT` (coverage in the terminal summary; exit 1 below a
-  limit). Defaults in `pyproject.toml`:
-  `[tool.autopilot-harness] scenario_glob = "*.scenario.yaml"`, `threshold = 0.4`.
-- Fixtures: `autopilot_session`, `assistant`, `studio`, `twilio_fake`, and `replay_requests` /
+  limit). Defaults in `pyproject.toml` (`harness.runner.settings`, read the same way by `run`):
+  `[tool.autopilot-harness] scenario_glob = "*.scenario.yaml"`, `threshold = 0.4`, `openapi_dir = "…"`.
+- Fixtures: `autopilot_session`, `assistant`, `studio`, `twilio_fake` (checked against Twilio's OpenAPI
+  specs: `$AUTOPILOT_HARNESS_OPENAPI`, else `openapi_dir`, else `../shared/real/openapi` beside the
+  rootdir; a warning says when none is found), and `replay_requests` /
   `replay_execution` (the runner's replays, bound to a scenario file's configuration).
 
 Start-up cost matters (every pytest run of every project with the kit installed loads this module), so it
@@ -19,6 +21,7 @@ inside hooks, and only once a scenario file is collected or a fixture used.
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,13 +31,12 @@ import pytest
 
 if TYPE_CHECKING:
     from harness.models.scenario import Scenario, ScenarioFile
-    from harness.runner.scenarios import SessionPool
+    from harness.runner.scenarios import CaseResult, SessionPool
     from harness.runner.session import Session
+    from harness.runner.settings import Settings
 
-DEFAULT_GLOB = "*.scenario.yaml"
-SETTINGS_TABLE = "autopilot-harness"
-
-_settings_key = pytest.StashKey[dict]()
+_settings_key = pytest.StashKey["Settings"]()
+_openapi_key = pytest.StashKey[tuple]()
 _pool_key = pytest.StashKey["SessionPool"]()
 _tags_key = pytest.StashKey[set]()
 _results_key = pytest.StashKey[dict]()
@@ -42,6 +44,17 @@ _result_key = pytest.StashKey["CaseResult"]()
 
 
 # --- options and settings -----------------------------------------------------------------------------
+
+
+def _percent(text: str) -> float:
+    """An argparse type: a percentage from 0 to 100 (a limit of 150 could never pass: a typo)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {text}")
+    return value
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,28 +67,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="after the run, show the coverage of tasks, samples, fields, questions, widgets and "
                          "transitions in the terminal summary; with FILE also write the report there "
                          "(.json, .html, else text)")
-    group.addoption("--autopilot-fail-under-tasks", type=float, default=None, metavar="PERCENT",
+    group.addoption("--autopilot-fail-under-tasks", type=_percent, default=None, metavar="PERCENT",
                     help="fail the run when task coverage is below PERCENT (implies --autopilot-coverage)")
-    group.addoption("--autopilot-fail-under-transitions", type=float, default=None, metavar="PERCENT",
+    group.addoption("--autopilot-fail-under-transitions", type=_percent, default=None, metavar="PERCENT",
                     help="fail the run when flow transition coverage is below PERCENT "
                          "(implies --autopilot-coverage)")
 
 
-def settings(config: pytest.Config) -> dict[str, Any]:
-    """`[tool.autopilot-harness]` of the project's pyproject.toml (empty without one); read once."""
+def settings(config: pytest.Config) -> Settings:
+    """`[tool.autopilot-harness]` of the rootdir's pyproject.toml, checked (`harness.runner.settings`, the
+    reader `autopilot-harness run` uses too); read once. A bad value stops the session with one message."""
     found = config.stash.get(_settings_key, None)
     if found is None:
-        found = {}
-        path = Path(config.rootpath) / "pyproject.toml"
-        if path.is_file():
-            import tomllib
+        from harness.errors import HarnessError
+        from harness.runner.settings import read_settings
 
-            try:
-                with path.open("rb") as handle:
-                    table = tomllib.load(handle).get("tool", {}).get(SETTINGS_TABLE, {})
-            except (OSError, tomllib.TOMLDecodeError) as err:
-                raise pytest.UsageError(f"{path}: cannot read [tool.{SETTINGS_TABLE}]: {err}") from None
-            found = dict(table) if isinstance(table, dict) else {}
+        path = Path(config.rootpath) / "pyproject.toml"
+        try:
+            found = read_settings(path if path.is_file() else None, root=Path(config.rootpath))
+        except HarnessError as err:
+            raise pytest.UsageError(err.render()) from None
         config.stash[_settings_key] = found
     return found
 
@@ -87,8 +98,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioYa
     name = file_path.name
     if not name.endswith((".yaml", ".yml")):  # cheap test first: this hook sees every file
         return None
-    pattern = settings(parent.config).get("scenario_glob", DEFAULT_GLOB)
-    if fnmatch.fnmatch(name, pattern):
+    if fnmatch.fnmatch(name, settings(parent.config).scenario_glob):
         return ScenarioYamlFile.from_parent(parent, path=file_path)
     return None
 
@@ -100,19 +110,49 @@ class ScenarioFailed(AssertionError):
 class ScenarioYamlFile(pytest.File):
     """One scenario file: loaded (and checked) here, one item per concrete scenario."""
 
-    def collect(self) -> Iterator[ScenarioItem]:
+    def collect(self) -> Iterator[pytest.Item]:
         from harness.errors import HarnessError
         from harness.models.scenario import load_scenario_file
 
         try:
             scenario_file = load_scenario_file(_shown(self.path))
         except HarnessError as err:
-            # CollectError prints only its message: file:line:column and what was expected, no traceback.
-            raise self.CollectError(err.render()) from None
+            # Not a collection error: pytest interrupts the whole session on one of those. One failing
+            # item shows file:line:column and what was expected, and the other files still run.
+            yield BrokenScenarioFile.from_parent(self, name=BROKEN_FILE_ITEM, error=err.render())
+            return
         for scenario in scenario_file.scenarios:
             for concrete in scenario.expanded():
                 yield ScenarioItem.from_parent(self, name=concrete.id, scenario=concrete,
                                                scenario_file=scenario_file)
+
+
+BROKEN_FILE_ITEM = "(file)"  # the item of a file that cannot be loaded, as `run`'s table shows it
+
+
+class BrokenScenarioFile(pytest.Item):
+    """A scenario file that cannot be loaded: one failing item with the loader's message."""
+
+    def __init__(self, *, error: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        from harness.runner.scenarios import ERROR, CaseResult
+
+        shown = _shown(self.path).as_posix()
+        # The same entry `run` puts in the results JSON for such a file (kind "file").
+        self.stash[_result_key] = CaseResult(id=self.path.name, file=shown, name=self.path.name, status=ERROR,
+                                             error=self.error, kind="file")
+        raise ScenarioFailed(self.error)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"scenario file: {self.path.name}"
 
 
 def _structure_params(item: pytest.Item) -> None:
@@ -184,10 +224,8 @@ def _pool(config: pytest.Config) -> SessionPool:
         from harness.contracts.scenario_runs import case_checks
         from harness.runner.scenarios import SessionPool
 
-        threshold = settings(config).get("threshold")
         # Contracts on every hand-off: Twilio rules, and the file's pact (contracts/README.md).
-        pool = SessionPool(threshold=float(threshold) if threshold is not None else None,
-                           case_checks=case_checks())
+        pool = SessionPool(threshold=settings(config).threshold, case_checks=case_checks())
         config.stash[_pool_key] = pool
     return pool
 
@@ -214,8 +252,38 @@ def pytest_configure(config: pytest.Config) -> None:
         # `--autopilot-coverage tests/` takes the path as its FILE (an optional value, like --cov's).
         raise pytest.UsageError(f"--autopilot-coverage {target}: that is a test path, not a report file; "
                                 "write --autopilot-coverage=FILE, or put the option after the paths")
+    if _configures_us(config):  # a bad value: one usage error now, not an error per collected file
+        settings(config)
+    _check_outputs(config)
     if config.getoption("autopilot_json", None) or _wants_coverage(config):
         config.pluginmanager.register(ResultsRecorder(config), "autopilot-harness-results")
+
+
+def _configures_us(config: pytest.Config) -> bool:
+    """Whether the rootdir's pyproject.toml has our table: a text search, so projects without it pay
+    nothing (no TOML parser, no kit imports) for every pytest run."""
+    try:
+        text = (Path(config.rootpath) / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "autopilot-harness" in text
+
+
+def _check_outputs(config: pytest.Config) -> None:
+    """A report file that cannot be written is one usage error now, not a traceback after the run."""
+    targets = [("--autopilot-json", config.getoption("autopilot_json", None)),
+               ("--autopilot-coverage", config.getoption("autopilot_coverage", None))]
+    if not any(target for _, target in targets) or hasattr(config, "workerinput"):
+        return
+    from harness.cli.outputs import prepare_output
+    from harness.errors import HarnessError
+
+    for option, target in targets:
+        if target:
+            try:
+                prepare_output(target, option)
+            except HarnessError as err:
+                raise pytest.UsageError(err.render()) from None
 
 
 class ResultsRecorder:
@@ -236,18 +304,22 @@ class ResultsRecorder:
         self.broken: dict[str, str] = {}
         self.coverage: Any = None  # the CoverageReport, once computed (controller only)
         self.coverage_failed: list[str] = []
+        self.write_error: str | None = None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         outcome = yield
-        result = item.stash.get(_result_key, None) if isinstance(item, ScenarioItem) else None
+        result: CaseResult | None = item.stash.get(_result_key, None) \
+            if isinstance(item, ScenarioItem | BrokenScenarioFile) else None
         if call.when == "call" and result is not None:
             import json
 
             from harness.runner.scenarios import file_info
 
-            outcome.get_result().autopilot_case = json.dumps(
-                {"case": result.to_dict(), "file": file_info(item.scenario_file)}, default=str)
+            info = file_info(item.scenario_file) if isinstance(item, ScenarioItem) else \
+                file_info(None, result.error)
+            outcome.get_result().autopilot_case = json.dumps({"case": result.to_dict(), "file": info},
+                                                             default=str)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         text = getattr(report, "autopilot_case", None)
@@ -294,21 +366,28 @@ class ResultsRecorder:
         import json
 
         document = self.document()
+        from harness.cli.outputs import write_output
+        from harness.errors import HarnessError
+
         target = self.config.getoption("autopilot_json", None)
-        if target:
-            path = Path(target)
-            path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        if _wants_coverage(self.config):
-            self._coverage(session, document)
+        try:
+            if target:
+                write_output(target, json.dumps(document, indent=2, ensure_ascii=False) + "\n", "--autopilot-json")
+            if _wants_coverage(self.config):
+                self._coverage(session, document)
+        except HarnessError as err:  # checked at start-up; this is a file that vanished or a full disk
+            self.write_error = err.render()
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def _coverage(self, session: pytest.Session, document: dict[str, Any]) -> None:
+        from harness.cli.outputs import write_output
         from harness.insight.coverage import compute_coverage, coverage_failures, coverage_output, format_for_path
 
         # Case files and bot/flow paths in the document are relative to the working directory.
         self.coverage = compute_coverage(document, base=Path.cwd())
         target = self.config.getoption("autopilot_coverage", None)
         if target:
-            Path(target).write_text(coverage_output(self.coverage, format_for_path(target)), encoding="utf-8")
+            write_output(target, coverage_output(self.coverage, format_for_path(target)), "--autopilot-coverage")
         self.coverage_failed = coverage_failures(
             self.coverage, tasks=self.config.getoption("autopilot_fail_under_tasks", None),
             transitions=self.config.getoption("autopilot_fail_under_transitions", None))
@@ -316,6 +395,8 @@ class ResultsRecorder:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a gate fails a green run, never hides worse
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.write_error:
+            terminalreporter.write_line(f"autopilot-harness: {self.write_error}", red=True, bold=True)
         if self.coverage is None:
             return
         from harness.insight.coverage import coverage_text
@@ -402,11 +483,38 @@ def studio() -> Callable[..., Any]:
 
 
 @pytest.fixture
-def twilio_fake() -> Any:
-    """A fresh in-process Twilio REST API (`FakeTwilioApi`): canned routes, recorded calls, spec checks."""
+def twilio_fake(request: pytest.FixtureRequest) -> Any:
+    """A fresh in-process Twilio REST API (`FakeTwilioApi`): canned routes, recorded calls, and requests
+    checked against Twilio's OpenAPI specs (`openapi_specs`: where they are found, or a warning)."""
     from harness.engines.twilio.rest import FakeTwilioApi
 
-    return FakeTwilioApi()
+    return FakeTwilioApi(specs=openapi_specs(request.config))
+
+
+class NoOpenApiSpecs(UserWarning):
+    """twilio_fake found no Twilio OpenAPI specs: requests are recorded but not checked."""
+
+
+def openapi_specs(config: pytest.Config) -> Path | None:
+    """The specs folder for `twilio_fake`: `$AUTOPILOT_HARNESS_OPENAPI`, else `[tool.autopilot-harness]
+    openapi_dir` (relative to pyproject.toml), else `../shared/real/openapi` beside the rootdir. Without
+    any, one warning per session says the fake checks nothing, rather than passing silently."""
+    found = config.stash.get(_openapi_key, None)
+    if found is None:
+        import warnings
+
+        from harness.errors import HarnessError
+        from harness.runner.settings import openapi_dir
+
+        try:
+            folder, reason = openapi_dir(settings(config))
+        except HarnessError as err:  # a folder the user named is missing: the tests using the fake error
+            pytest.fail(err.render(), pytrace=False)
+        if folder is None:
+            warnings.warn(NoOpenApiSpecs(f"twilio_fake: {reason}; requests are recorded unchecked"),
+                          stacklevel=2)
+        found = config.stash[_openapi_key] = (folder, reason)
+    return found[0]
 
 
 # --- replay fixtures: the runner's replay functions, bound to a scenario file's configuration ----------

@@ -7,6 +7,7 @@ shown: the text is scanned again then (as python-liquid computes line/column onl
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,10 +80,7 @@ def parse_text(text: str, *, path: str | None = None, kind: str = "json") -> Sou
         try:
             data = yaml.load(text, Loader=_YamlLoader)
         except yaml.MarkedYAMLError as err:
-            mark = err.problem_mark or err.context_mark
-            where = Location(path, "", mark.line + 1, mark.column + 1) if mark else Location(path)
-            problem = " ".join(p for p in (err.context, err.problem) if p)
-            raise LoadError(f"malformed YAML: {problem}", where) from None
+            raise _yaml_syntax_error(err, text, path) from None
         except yaml.YAMLError as err:
             raise LoadError(f"malformed YAML: {err}", Location(path)) from None
     else:
@@ -91,6 +89,54 @@ def parse_text(text: str, *, path: str | None = None, kind: str = "json") -> Sou
         except json.JSONDecodeError as err:
             raise LoadError(f"malformed JSON: {err.msg}", Location(path, "", err.lineno, err.colno)) from None
     return Source(path, text, data, kind)
+
+
+def _yaml_syntax_error(err: yaml.MarkedYAMLError, text: str, path: str | None) -> LoadError:
+    """Where the YAML is really wrong, and under which key.
+
+    The parser's problem mark is where it noticed; for a bracket or quote never closed that is the end of
+    the file, far from the mistake, so the place the construct opened (the context mark) is shown instead.
+    """
+    problem, context = err.problem_mark, err.context_mark
+    at_end = problem is not None and not text[problem.index:].strip()
+    mark = context if (problem is None or at_end) and context is not None else problem
+    if mark is None:
+        return LoadError(f"malformed YAML: {err.problem or err}", Location(path))
+    message = f"malformed YAML: {err.problem or 'syntax error'}"
+    if err.context:
+        message += f" ({err.context}"
+        if context is not None and mark is not context:
+            message += f" that starts at line {context.line + 1}, column {context.column + 1}"
+        message += ")"
+    key = _key_before(text, mark.line, mark.column) or (
+        _key_before(text, context.line, context.column) if context is not None else None)
+    if key:
+        message += f", in the value of `{key}`"
+    hint = "the file ends before this bracket or quote is closed" if at_end and mark is context else None
+    return LoadError(message, Location(path, "", mark.line + 1, mark.column + 1), hint)
+
+
+_KEY_AT_LINE = re.compile(r"""^\s*(?:-\s+)*(?:"([^"]+)"|'([^']+)'|([^\s#:'"\[\]{},][^:#]*?))\s*:(?:\s|$)""")
+
+
+def _key_before(text: str, line: int, column: int) -> str | None:
+    """The mapping key whose value holds (line, column): the key on that line, else the nearest one above
+    that is less indented (best effort; a wrong guess is worse than none, so give up on flow collections)."""
+    lines = text.splitlines()
+    if line >= len(lines):
+        return None
+    found = _KEY_AT_LINE.match(lines[line][:column] if column else lines[line])
+    if found and column:
+        return next(group for group in found.groups() if group).strip()
+    indent = len(lines[line]) - len(lines[line].lstrip())
+    for above in reversed(lines[:line]):
+        stripped = above.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if len(above) - len(stripped) < indent:
+            found = _KEY_AT_LINE.match(above)
+            return next(group for group in found.groups() if group).strip() if found else None
+    return None
 
 
 def source_from_data(data: Any, *, path: str | None = None) -> Source:

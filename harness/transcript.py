@@ -37,6 +37,7 @@ class Turn:
     steps: tuple[dict[str, Any], ...] = ()  # flow steps this message caused
     bot: str | None = None  # the Autopilot widget / assistant that answered, when a flow runs
     wait: float | None = None  # a pause of this many seconds instead of a message (timeouts fire)
+    handoff: dict[str, Any] | None = None  # the bot's Autopilot `handoff` action (voice), when it ran
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +69,8 @@ class Transcript:
     final_memory: dict[str, Any] = field(default_factory=dict)
     flow: FlowRecord | None = None
     handoff: dict[str, Any] | None = None  # {"kind": "flex"|"http", ...payload}
+    # meta["dialogues"]: one {"sid", "ended", "final_memory"} per bot dialogue, in order — a message after
+    # a dialogue ended starts a new one, and `ended`/`final_memory` above are those of the last one.
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,6 +22,15 @@ from harness.transcript import Transcript, Turn
 
 
 def options_from_args(args: argparse.Namespace) -> SessionOptions:
+    """SessionOptions from chat's arguments; UsageError (exit 2) for values that cannot work."""
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise UsageError(f"--threshold {args.threshold:g}: expected a confidence between 0 and 1, e.g. 0.4")
+    flow = getattr(args, "flow", None)
+    if not flow:
+        # These only mean something to a flow; silently ignoring them hides a forgotten --flow.
+        given = [name for name in ("workflow", "subflow") if getattr(args, name, None)]
+        if given:
+            raise UsageError(f"--{given[0]} needs --flow FLOW.json (it configures the Studio flow's run)")
     options = SessionOptions(
         bots=parse_bot_options(args.bot),
         url_map=parse_url_map(args.url_map),
@@ -35,12 +46,15 @@ def options_from_args(args: argparse.Namespace) -> SessionOptions:
             raise UsageError(f"--server {item!r}: expected PROD=MODULE:FACTORY, "
                              "e.g. https://contact-center.example.com=examples.contact_center.app:create_app")
         options.servers.append({"url": url, "wsgi": target})
-    if getattr(args, "flow", None):
-        options.flow = Path(args.flow)
+    if flow:
+        options.flow = Path(flow)
     if getattr(args, "workflow", None):
         options.workflow = Path(args.workflow)
     for item in getattr(args, "subflow", []) or []:
-        sid, _, path = item.partition("=")
+        sid, sep, path = item.partition("=")
+        if not sep or not sid.startswith("FW") or not path.strip():
+            raise UsageError(f"--subflow {item!r}: expected FW…=FILE, the subflow's Flow SID (as the "
+                             "run-subflow widget names it) and its definition file")
         options.subflows[sid] = Path(path)
     return options
 
@@ -48,6 +62,22 @@ def options_from_args(args: argparse.Namespace) -> SessionOptions:
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    try:
+        code = _run(args, stdin, stdout)
+        stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush
+        return code
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep the interpreter's final flush of
+        # stdout from raising again (the recipe in Python's signal docs).
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stdout.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+        return ExitCode.OK
+
+
+def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     options = options_from_args(args)
     memory = parse_memory(args.memory)
     if args.clock:
@@ -59,49 +89,70 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
             print(f"autopilot-harness chat: --clock {args.clock!r}: expected an ISO 8601 instant",
                   file=sys.stderr)
             return ExitCode.BAD_INPUT
+    # With --json, stdout carries exactly one JSON document: prompts and messages go to stderr.
+    chatter = sys.stderr if args.json else stdout
     with Session(options) as session:
+        for warning in session.warnings:
+            print(f"autopilot-harness chat: warning: {warning}", file=sys.stderr)
         conversation = session.conversation(channel=args.channel, user=args.user,
                                             target_task=args.target_task, memory=memory)
         scripted = args.say is not None
-        messages = args.say if scripted else _prompted(stdin, stdout)
+        messages = args.say if scripted else _prompted(stdin, chatter, echo=not args.json)
         for text in messages:
             try:
                 turn = conversation.say(text)
             except HarnessError as err:
-                if scripted:
+                if not scripted:
+                    print(f"! {err.render()}", file=chatter)
+                    continue
+                if not args.json:
                     raise
-                print(f"! {err.render()}", file=stdout)
-                continue
+                # Keep what happened before the failure: the transcript so far, with the error.
+                data = conversation.transcript().to_dict()
+                data["error"] = {"message": err.render(), "user": text, "turn": len(data["turns"])}
+                _dump(data, stdout)
+                print(f"autopilot-harness chat: {err.render()}", file=sys.stderr)
+                return ExitCode.BAD_INPUT
             if not args.json:
                 _print_turn(turn, stdout, explain=args.explain)
+                if turn.ended:
+                    # A later message starts a new dialogue: mark where this one ended.
+                    print("(the dialogue has ended)", file=stdout)
         if args.json:
-            json.dump(conversation.transcript().to_dict(), stdout, indent=2, default=str)
-            stdout.write("\n")
+            _dump(conversation.transcript().to_dict(), stdout)
         else:
             _print_outcome(conversation.transcript(), stdout)
     return ExitCode.OK
 
 
-def _prompted(stdin: TextIO, stdout: TextIO) -> Any:
+def _dump(data: dict[str, Any], out: TextIO) -> None:
+    json.dump(data, out, indent=2, default=str)
+    out.write("\n")
+    out.flush()
+
+
+def _prompted(stdin: TextIO, out: TextIO, *, echo: bool = True) -> Any:
+    """Lines from stdin. `out` gets the banner and prompts (stderr with --json); piped lines are echoed
+    as `you> …` only when `echo` (text output), so a transcript reads like a conversation."""
     interactive = stdin.isatty()
     if interactive:
-        print("Talking to the bot offline. Type a message; an empty line or Ctrl-D quits.", file=stdout)
+        print("Talking to the bot offline. Type a message; an empty line or Ctrl-D quits.", file=out)
     while True:
         if interactive:
-            stdout.write("you> ")
-            stdout.flush()
+            out.write("you> ")
+            out.flush()
         line = stdin.readline()
         if not line or (interactive and not line.strip()):
             return
         text = line.rstrip("\n")
         if text.strip():
-            if not interactive:
-                print(f"you> {text}", file=stdout)
+            if not interactive and echo:
+                print(f"you> {text}", file=out)
             yield text
 
 
 def _print_outcome(transcript: Transcript, out: TextIO) -> None:
-    if transcript.ended:
+    if transcript.ended and not (transcript.turns and transcript.turns[-1].ended):  # else printed with it
         print("(the dialogue has ended)", file=out)
     if transcript.flow is not None:
         print(f"flow path: {' → '.join(transcript.flow.path)} ({transcript.flow.status})", file=out)
@@ -133,6 +184,8 @@ def _print_turn(turn: Turn, out: TextIO, *, explain: bool) -> None:
             print(f"  ! {step['widget']} → {step.get('event')}: {step['error']}", file=out)
     for reply in turn.replies:
         print(f"bot> {reply}", file=out)
+    if turn.handoff:
+        print(f"  handoff: {json.dumps(turn.handoff)}", file=out)
     if explain and turn.ranking:
         for candidate in turn.ranking[:5]:
             sample = f'  "{candidate.sample}"' if candidate.sample else ""

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.cli.run import percent
 from harness.errors import ExitCode
 
 
@@ -17,9 +18,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("results", metavar="RESULTS.json")
     p.add_argument("--format", choices=["text", "json", "html"], default="text")
     p.add_argument("-o", "--output", default=None, metavar="FILE", help="write here instead of stdout")
-    p.add_argument("--fail-under-tasks", type=float, default=None, metavar="PERCENT",
+    p.add_argument("--fail-under-tasks", type=percent, default=None, metavar="PERCENT",
                    help="exit 1 when task coverage is below PERCENT")
-    p.add_argument("--fail-under-transitions", type=float, default=None, metavar="PERCENT",
+    p.add_argument("--fail-under-transitions", type=percent, default=None, metavar="PERCENT",
                    help="exit 1 when flow transition coverage is below PERCENT")
     return p
 
@@ -32,7 +33,9 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     report = compute_coverage(results, base=Path(args.results).resolve().parent)
     text = coverage_output(report, args.format)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        from harness.cli.outputs import write_output
+
+        write_output(args.output, text, "-o")
     else:
         out.write(text)
     failed = coverage_failures(report, tasks=args.fail_under_tasks, transitions=args.fail_under_transitions)

@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.cli.run import fraction
 from harness.errors import ExitCode, UsageError
+
+DEFAULT_FOLDS = 5
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -17,7 +20,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                        "confidence histogram.")
     p.add_argument("schema", metavar="SCHEMA.json")
     how = p.add_mutually_exclusive_group()
-    how.add_argument("--folds", type=int, default=5, metavar="K", help="k-fold cross-validation (default 5)")
+    how.add_argument("--folds", type=int, default=None, metavar="K", help="k-fold cross-validation (default 5)")
     how.add_argument("--leave-one-out", action="store_true", help="hold out one sample at a time")
     p.add_argument("--extra", action="append", default=[], metavar="FILE.csv|yaml",
                    help="extra labelled utterances (text,task) evaluated against the full model")
@@ -25,7 +28,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="write the samples with their task as labelled data (for a successor NLU)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="write report.json, confusion.svg, histogram.svg and report.md here")
-    p.add_argument("--threshold", type=float, default=None, help="routing confidence threshold")
+    p.add_argument("--threshold", type=fraction, default=None, help="routing confidence threshold (0 to 1)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
@@ -39,10 +42,22 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     if args.export:
         count = nlu_eval.export_samples(assistant, Path(args.export))
         print(f"wrote {count} labelled samples to {args.export}", file=out)
-    if args.folds is not None and args.folds < 2 and not args.leave_one_out:
-        raise UsageError("--folds must be at least 2")
-    extra = [item for path in args.extra for item in nlu_eval.load_labelled(Path(path))]
-    report = nlu_eval.evaluate(assistant, folds=None if args.leave_one_out else args.folds,
+    samples = sum(len(task.samples) for task in assistant.tasks)
+    if args.folds is not None and not 2 <= args.folds <= max(samples, 2):
+        # More folds than samples would leave folds empty: say so instead of reporting "500-fold".
+        raise UsageError(f"--folds {args.folds}: expected 2 to {samples} (the assistant has {samples} "
+                         "samples); --leave-one-out holds out one sample at a time")
+    extra = []
+    known = {task.unique_name for task in assistant.tasks}
+    for path in args.extra:
+        rows = nlu_eval.load_labelled(Path(path))
+        unknown = sorted({task for _, task in rows if task not in known})
+        if unknown:  # a typo in a label would otherwise count as a routing miss
+            print(f"autopilot-harness nlu-eval: warning: --extra {path}: "
+                  f"{', '.join(repr(t) for t in unknown)} {'is not a task' if len(unknown) == 1 else 'are not tasks'}"
+                  f" of {assistant.path}; those rows count as misses", file=sys.stderr)
+        extra += rows
+    report = nlu_eval.evaluate(assistant, folds=None if args.leave_one_out else (args.folds or DEFAULT_FOLDS),
                                extra=extra, threshold=args.threshold)
     if args.out:
         written = nlu_eval.write_outputs(report, Path(args.out))

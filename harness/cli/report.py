@@ -25,7 +25,10 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
 
     out = stdout or sys.stdout
     source = Path(args.results)
+    from harness.cli.outputs import prepare_output, write_output
+
+    prepare_output(args.output, "-o")  # before the work: a bad path is one message and exit 2
     html = render_report(load_results(source), base=source.resolve().parent, title=args.title)
-    Path(args.output).write_text(html, encoding="utf-8")
+    write_output(args.output, html, "-o")
     print(f"wrote {args.output}", file=out)
     return ExitCode.OK

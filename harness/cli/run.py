@@ -2,8 +2,10 @@
 
 Shows a `.`/`F`/`E` per scenario (one line each with -v), the failure diffs, a summary table and writes
 `--junit FILE` / `--json FILE`. Exit 0 all passed, 1 a scenario failed or broke, 2 only invalid input
-(malformed files, bad options), 5 nothing collected. The work is `harness.runner.scenarios.run_suite`,
-the same runner the pytest plugin uses.
+(malformed files, a bot or flow file they name that is malformed, bad options), 5 nothing collected. The
+work is `harness.runner.scenarios.run_suite`, the same runner the pytest plugin uses, with the same
+`[tool.autopilot-harness]` settings (`scenario_glob`, `threshold`) from the nearest pyproject.toml above
+the paths given.
 """
 
 from __future__ import annotations
@@ -14,6 +16,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from harness.errors import ExitCode
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number from 0 to 1 (a routing threshold)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
+    return value
+
+
+def percent(text: str) -> float:
+    """An argparse type: a percentage from 0 to 100 (a coverage limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {text}")
+    return value
 
 if TYPE_CHECKING:  # the runner (and jsonschema, YAML) load only when the command runs
     from harness.runner.scenarios import CaseResult, SuiteResult
@@ -36,8 +60,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="only scenarios whose file, id or tags match, e.g. -k 'towels and not chat'")
     parser.add_argument("--tag", action="append", default=[], metavar="TAG",
                         help="only scenarios with this tag (repeatable: any of them)")
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="routing confidence threshold for files that set none")
+    parser.add_argument("--threshold", type=fraction, default=None,
+                        help="routing confidence threshold (0 to 1) for files that set none; default: "
+                             "[tool.autopilot-harness] threshold")
     coverage = parser.add_argument_group("coverage (issue 6 §2; the same report as `autopilot-harness coverage`)")
     coverage.add_argument("--coverage", action="store_true",
                           help="after the run, report the tasks, samples, fields, questions, widgets and "
@@ -46,9 +71,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                           help="the report's format (default: from --coverage-out's suffix, else text)")
     coverage.add_argument("--coverage-out", metavar="FILE", default=None,
                           help="write the report here (the terminal then shows only its first line)")
-    coverage.add_argument("--fail-under-tasks", type=float, default=None, metavar="PERCENT",
+    coverage.add_argument("--fail-under-tasks", type=percent, default=None, metavar="PERCENT",
                           help="exit 1 when task coverage is below PERCENT (implies --coverage)")
-    coverage.add_argument("--fail-under-transitions", type=float, default=None, metavar="PERCENT",
+    coverage.add_argument("--fail-under-transitions", type=percent, default=None, metavar="PERCENT",
                           help="exit 1 when flow transition coverage is below PERCENT (implies --coverage)")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="one line per scenario")
@@ -57,24 +82,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    from harness.cli.outputs import prepare_output, write_output
     from harness.contracts.scenario_runs import case_checks
     from harness.runner.scenarios import run_suite, selector
+    from harness.runner.settings import find_pyproject, read_settings
 
     out = out or sys.stdout
-    select = selector(args.keyword, args.tag)  # a bad -k is a UsageError (exit 2) before anything runs
+    # Bad input is found before anything runs (exit 2): -k, pyproject.toml, unwritable output files.
+    select = selector(args.keyword, args.tag)
+    settings = read_settings(find_pyproject(args.paths))
+    outputs = [("--junit", args.junit), ("--json", args.json), ("--coverage-out", args.coverage_out)]
+    for option, target in outputs:
+        if target:
+            prepare_output(target, option)
+    threshold = args.threshold if args.threshold is not None else settings.threshold
     progress = _Progress(out, verbose=args.verbose, quiet=args.quiet)
     suite = run_suite(args.paths, update_golden=args.update_golden, select=select, progress=progress,
-                      threshold=args.threshold, case_checks=case_checks())
+                      threshold=threshold, case_checks=case_checks(), pattern=settings.scenario_glob)
     progress.finish()
     _print_failures(suite, out)
     if not args.quiet:
         _print_table(suite, out)
     _print_totals(suite, out, update_golden=args.update_golden)
-    for target, text in ((args.junit, suite.to_junit_xml), (args.json, suite.to_json)):
+    for option, target, text in (("--junit", args.junit, suite.to_junit_xml), ("--json", args.json, suite.to_json)):
         if target:
-            path = Path(target)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text(), encoding="utf-8")
+            write_output(target, text(), option)
     code = int(suite.exit_code)
     if _wants_coverage(args):
         failed = _report_coverage(suite, args, out)
@@ -91,6 +123,7 @@ def _wants_coverage(args: argparse.Namespace) -> bool:
 
 def _report_coverage(suite: SuiteResult, args: argparse.Namespace, out: TextIO) -> list[str]:
     """Coverage computed from this run's results (as `coverage RESULTS.json` would); the failed limits."""
+    from harness.cli.outputs import write_output
     from harness.insight.coverage import compute_coverage, coverage_failures, coverage_output, format_for_path
 
     # Paths in the results are shown relative to the working directory, which is where they resolve.
@@ -98,9 +131,7 @@ def _report_coverage(suite: SuiteResult, args: argparse.Namespace, out: TextIO) 
     fmt = args.coverage_format or (format_for_path(args.coverage_out) if args.coverage_out else "text")
     text = coverage_output(report, fmt)
     if args.coverage_out:
-        path = Path(args.coverage_out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path = write_output(args.coverage_out, text, "--coverage-out")
         summary = coverage_output(report, "text").splitlines()[0]
         print(f"\n{summary} (report: {path})", file=out)
     else:

@@ -103,10 +103,11 @@ def _entered(case: Mapping[str, Any], flow: Flow) -> set[str]:
 
 
 def _case_html(number: int, case: Mapping[str, Any], flow: Flow | None, uncovered: set[str]) -> str:
+    # The card's title is the case id (`greeting[v1]`): variants and parametrize rows share a name.
     status = str(case.get("status", "passed"))
     transcript = case.get("transcript") or {}
     head = (f"<section class='case' id='case-{number}'><h2><span class='badge {escape(status)}'>"
-            f"{escape(status)}</span>{escape(str(case.get('name') or case.get('id')))}"
+            f"{escape(status)}</span>{escape(str(case.get('id') or case.get('name')))}"
             f" <small>{escape(str(case.get('file', '')))}</small></h2>")
     body = [head]
     if case.get("error"):

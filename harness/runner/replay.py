@@ -114,7 +114,8 @@ class RequestReplayResult:
 
     @property
     def ok(self) -> bool:
-        return all(outcome.ok for outcome in self.outcomes)
+        # Nothing replayed verified nothing: never a pass (as `contracts verify` treats an empty pact).
+        return bool(self.outcomes) and all(outcome.ok for outcome in self.outcomes)
 
     @property
     def failed(self) -> list[RequestOutcome]:
@@ -124,6 +125,8 @@ class RequestReplayResult:
         lines = [outcome.render() for outcome in self.outcomes]
         matched = len(self.outcomes) - len(self.failed)
         lines.append(f"{self.source}: {matched} of {len(self.outcomes)} request(s) matched")
+        if not self.outcomes:
+            lines[-1] += " (FAILED: no requests to replay; nothing verified is never a pass)"
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

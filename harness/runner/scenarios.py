@@ -28,7 +28,16 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from harness.errors import ExitCode, HarnessError, Location, UsageError
+from harness.errors import (
+    ExitCode,
+    HarnessError,
+    HarnessErrors,
+    LoadError,
+    Location,
+    ReferenceProblem,
+    SchemaError,
+    UsageError,
+)
 from harness.expectations import (
     MISSING,
     Mismatch,
@@ -194,6 +203,9 @@ class CaseResult:
     line: int | None = None  # where the scenario starts in its file (1-based)
     golden: str | None = None  # None | "written" | "matched" | "changed"
     engine_time: float = 0.0  # seconds spent inside the engines (conversation.say)
+    # The case could not start because a file it names (bot, flow, workflow, …) is malformed: invalid
+    # input, like a malformed scenario file, so it alone makes a run exit 2 rather than 1.
+    invalid_input: bool = False
     exception: BaseException | None = field(default=None, repr=False, compare=False)  # an internal bug
 
     @property
@@ -229,6 +241,7 @@ class CaseResult:
             "mismatches": [_mismatch_dict(m) for m in self.mismatches],
             "failure": self.failure_text() or None,
             "golden": self.golden,
+            "invalid_input": self.invalid_input,
             "transcript": self.transcript.to_dict() if self.transcript is not None else None,
         }
 
@@ -270,6 +283,9 @@ def run_case(pool: SessionPool, scenario: Scenario, *, file: ScenarioFile | None
         _converse(pool, scenario_file, scenario, result)
         if result.transcript is not None and result.error is None:
             _golden(scenario, result, update=update_golden)
+    except _StartFailed as failed:
+        result.error = failed.error.render()
+        result.invalid_input = is_input_problem(failed.error)
     except HarnessError as err:
         result.error = err.render()
     except Exception as err:  # a bug in the kit: keep the traceback, and let the rest of the suite run
@@ -280,11 +296,37 @@ def run_case(pool: SessionPool, scenario: Scenario, *, file: ScenarioFile | None
     return result
 
 
+class _StartFailed(Exception):
+    """The case's session could not start (carries the HarnessError): told apart from a conversation that
+    broke, because a malformed bot or flow file is invalid input."""
+
+    def __init__(self, error: HarnessError) -> None:
+        super().__init__(error.render())
+        self.error = error
+
+
+_INPUT_PROBLEMS = (LoadError, SchemaError, ReferenceProblem)
+
+
+def is_input_problem(error: HarnessError) -> bool:
+    """A file that is malformed, breaks its schema or names something missing (not a run-time failure)."""
+    if isinstance(error, HarnessErrors):
+        return bool(error.errors) and all(is_input_problem(e) for e in error.errors)
+    return isinstance(error, _INPUT_PROBLEMS)
+
+
+def _start(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario) -> Session:
+    try:
+        return pool.session(options_for(scenario_file, scenario, threshold=pool.threshold))
+    except HarnessError as err:
+        raise _StartFailed(err) from None
+
+
 def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario, result: CaseResult) -> None:
     if scenario.replay is not None:
         _replay(pool, scenario_file, scenario, result)
         return
-    session = pool.session(options_for(scenario_file, scenario, threshold=pool.threshold))
+    session = _start(pool, scenario_file, scenario)
     # The seed names the file and the case, not the path: goldens must not change with the checkout folder.
     session.reset(f"{Path(scenario_file.path).name}::{scenario.id}")
     conversation = session.conversation(channel=scenario.channel, user=scenario.user,
@@ -332,7 +374,7 @@ def _replay(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario, 
     assert spec is not None
     url_map, functions = dict(scenario_file.url_map), list(scenario_file.functions)
     if scenario_file.bots:
-        session = pool.session(options_for(scenario_file, scenario, threshold=pool.threshold))
+        session = _start(pool, scenario_file, scenario)
         url_map, functions = dict(session.url_map), []
     elif scenario_file.servers:
         raise UsageError("a replay scenario's `servers` are started by the file's session, which needs `bot`",
@@ -360,6 +402,9 @@ def _request_mismatches(replayed: Any, scenario: Scenario) -> list[Mismatch]:
     """One mismatch per difference, Actions-schema problem or failed call of each replayed request."""
     at = scenario.location("replay", "requests")
     found: list[Mismatch] = []
+    if not replayed.outcomes:  # nothing replayed verified nothing: never a pass
+        found.append(Mismatch("replay requests", "at least one request", "none in the recording", "", None,
+                              "replay", "requests", at))
     for outcome in replayed.failed:
         label = outcome.record.label
         if outcome.error:
@@ -532,15 +577,17 @@ def _deep_diff(old: Any, new: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
 # --- a suite ----------------------------------------------------------------------------------------
 
 
-def collect_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Scenario files: the files given, and every `*.scenario.yaml` below the folders given (sorted)."""
+def collect_files(paths: Iterable[str | Path], *, pattern: str = f"*{SCENARIO_SUFFIX}") -> list[Path]:
+    """Scenario files: the files given, and every file whose name matches `pattern` (fnmatch, as the
+    plugin's `scenario_glob`) below the folders given (sorted)."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found += sorted(p for p in path.rglob(f"*{SCENARIO_SUFFIX}")
-                            if not any(part.startswith(".") or part == "node_modules"
-                                       for part in p.relative_to(path).parts))
+            found += sorted(p for p in path.rglob(pattern)
+                            if p.name.endswith((".yaml", ".yml")) and p.is_file()
+                            and not any(part.startswith(".") or part == "node_modules"
+                                        for part in p.relative_to(path).parts))
         elif path.is_file():
             found.append(path)
         else:
@@ -570,10 +617,11 @@ class SuiteResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 all passed; 1 a scenario failed or broke; 2 only invalid files; 5 nothing collected."""
-        if any(c.kind == "scenario" and not c.passed for c in self.cases):
+        """0 all passed; 1 a scenario failed or broke; 2 only invalid input (a malformed scenario file, or
+        a bot/flow/workflow file it names); 5 nothing collected."""
+        if any(c.kind == "scenario" and not c.passed and not c.invalid_input for c in self.cases):
             return ExitCode.FAILED
-        if any(c.kind == "file" for c in self.cases):
+        if any(c.kind == "file" or c.invalid_input for c in self.cases):
             return ExitCode.BAD_INPUT
         if not self.cases:
             return ExitCode.NOTHING_COLLECTED
@@ -609,12 +657,14 @@ def file_info(scenario_file: ScenarioFile | None, error: str | None = None) -> d
 def run_suite(
     paths: Sequence[str | Path], *, update_golden: bool = False, select: Select | None = None,
     progress: Progress | None = None, threshold: float | None = None, case_checks: Sequence[CaseCheck] = (),
+    pattern: str = f"*{SCENARIO_SUFFIX}",
 ) -> SuiteResult:
     """Collect and run every scenario under `paths`. A file that cannot be loaded becomes one "error"
     result (file:line:column, no traceback) and the rest still runs. Raises UsageError for a missing path.
     `case_checks` run after each case (the faces pass `harness.contracts.scenario_runs.case_checks()`).
+    `pattern` picks the scenario files inside folders (`[tool.autopilot-harness] scenario_glob`).
     """
-    files = collect_files(paths)
+    files = collect_files(paths, pattern=pattern)
     suite = SuiteResult()
     clock = time.perf_counter()
     with SessionPool(threshold=threshold, case_checks=case_checks) as pool:

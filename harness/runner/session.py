@@ -8,6 +8,8 @@ Both the CLI and the scenario runner use these; neither face builds engines itse
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -19,6 +21,8 @@ from harness.errors import UsageError
 from harness.transcript import Candidate, FlowRecord, Transcript, Turn
 
 DEFAULT_USER = "+15555550100"
+# On Programmable Chat the user is an identity, not a phone number (Twilio's Chat docs' member identity).
+DEFAULT_CHAT_USER = "guest"
 DEFAULT_AUTH_TOKEN = "harness-test-auth-token"
 
 
@@ -46,6 +50,10 @@ def parse_url_map(items: Sequence[str]) -> dict[str, str]:
         prod, sep, local = item.partition("=")
         if not sep or not prod.strip() or not local.strip():
             raise UsageError(f"--url-map {item!r}: expected PROD=LOCAL, e.g. https://x.twil.io=http://127.0.0.1:3000")
+        if not local.strip().startswith(("http://", "https://")):
+            # Requests would fail only at the first webhook, far from the typo; say it now.
+            raise UsageError(f"--url-map {item!r}: LOCAL {local.strip()!r} is not an http(s) URL, "
+                             "e.g. http://127.0.0.1:3000")
         mapping[prod.strip().rstrip("/")] = local.strip().rstrip("/")
     return mapping
 
@@ -89,6 +97,7 @@ class Session:
         self.clock = FixedClock(parse_instant(options.clock)) if options.clock else FixedClock()
         self._clock_start = self.clock.now()
         self._fresh_apps: list[_FreshApp] = []  # WSGI services built by a factory, rebuilt per case
+        self.warnings: list[str] = []  # suspicious but runnable options, for the face to show
 
     def __enter__(self) -> Session:
         try:
@@ -130,6 +139,7 @@ class Session:
 
         assert self.options.flow is not None
         flow = load_flow(self.options.flow)
+        self._warn_unused_bots(flow)
         subflows = {sid: load_flow(path) for sid, path in self.options.subflows.items()}
         taskrouter = FakeTaskRouter(queues=self._queues(), sids=self.runtime.sids, clock=self.clock,
                                     account_sid=self.runtime.account_sid)
@@ -147,6 +157,19 @@ class Session:
             sids=self.runtime.sids,
         )
         self.flow = self.studio.load(flow)
+
+    def _warn_unused_bots(self, flow: Any) -> None:
+        """A `UA…=` bot no Autopilot widget names is almost always a typo: that widget then runs the
+        fallback bot (or fails), so say which SIDs the flow does use."""
+        used = [str(state.properties.get("autopilot_assistant_sid", "")) for state in flow.states
+                if state.type == "send-to-auto-pilot"]
+        if any("{" in sid for sid in used):  # a Liquid SID is known only at run time
+            return
+        known = ", ".join(dict.fromkeys(used)) or "none (no Autopilot widget)"
+        for sid in self.options.bots:
+            if sid is not None and sid not in used:
+                self.warnings.append(f"--bot {sid}=…: no Autopilot widget of {self.options.flow} uses "
+                                     f"this SID (the flow's assistant SIDs: {known})")
 
     def _queues(self) -> dict[str, str]:
         """Queue SID → name, from --queues or a queues.json beside the workflow (names make reports readable)."""
@@ -177,6 +200,11 @@ class Session:
 
         target = spec.get("wsgi", "")
         module_name, _, attr = target.partition(":")
+        # `python -m` puts the working directory on sys.path, the console script does not: make
+        # `examples.contact_center.app:create_app` importable from the project folder either way.
+        cwd = os.getcwd()
+        if "" not in sys.path and cwd not in sys.path:
+            sys.path.insert(0, cwd)
         try:
             factory = getattr(importlib.import_module(module_name), attr or "create_app")
         except (ImportError, AttributeError) as err:
@@ -223,9 +251,14 @@ class Session:
                     "target_task and memory apply to a conversation with the bot alone; through a flow, the "
                     "Autopilot widget's target_task and memory_parameters decide them",
                     hint="set them on the widget in the flow, or drop the flow for this scenario")
-            return FlowConversation(self.flow, channel=channel, user=user or DEFAULT_USER)
-        return BotConversation(self.bot(None), channel=channel, user=user or DEFAULT_USER,
+            return FlowConversation(self.flow, channel=channel, user=user or default_user(channel))
+        return BotConversation(self.bot(None), channel=channel, user=user or default_user(channel),
                                target_task=target_task, memory=memory)
+
+
+def default_user(channel: str) -> str:
+    """Who talks when no user is given: a phone number, or a chat identity on Programmable Chat."""
+    return DEFAULT_CHAT_USER if channel == "chat" else DEFAULT_USER
 
 
 class BotConversation:
@@ -239,6 +272,7 @@ class BotConversation:
         self._target_task = target_task
         self._memory = dict(memory) if memory else None
         self.dialogue: Any = None
+        self.dialogues: list[Any] = []  # every dialogue of this conversation, the current one last
         self.turns: list[Turn] = []
 
     def say(self, text: str) -> Turn:
@@ -250,6 +284,7 @@ class BotConversation:
                 memory=self._memory if first else None,
                 target_task=self._target_task if first else None,
             )
+            self.dialogues.append(self.dialogue)
         bot_turn = self.dialogue.send(text)
         turn = turn_from_bot(bot_turn, index=len(self.turns))
         self.turns.append(turn)
@@ -274,7 +309,10 @@ class BotConversation:
     def transcript(self) -> Transcript:
         ended = bool(self.dialogue and self.dialogue.ended)
         final = self.dialogue.final_memory if ended else (self.dialogue.memory if self.dialogue else {})
-        return Transcript(turns=tuple(self.turns), ended=ended, final_memory=final or {})
+        dialogues = [{"sid": d.sid, "ended": bool(d.ended),
+                      "final_memory": (d.final_memory if d.ended else d.memory) or {}} for d in self.dialogues]
+        return Transcript(turns=tuple(self.turns), ended=ended, final_memory=final or {},
+                          meta={"dialogues": dialogues} if dialogues else {})
 
 
 TWILIO_NUMBER = "+15005550006"  # the Twilio side of the conversation (Twilio's magic test number)
@@ -298,6 +336,7 @@ class FlowConversation:
         self._messages_seen = 0
         self._last_memory: dict[str, Any] = {}
         self._dialogue_ended = False
+        self._dialogues: dict[str, dict[str, Any]] = {}  # dialogue SID → {"sid", "ended", "final_memory"}
         self.chat_hosted = channel == "chat" or _flex_hosted(loaded.flow)
 
     @property
@@ -357,6 +396,11 @@ class FlowConversation:
             turn = replace(turn, replies=replies)
             self._last_memory = turn.memory
             self._dialogue_ended = bool(bot_turns[-1][1].ended)
+            for _widget, each in bot_turns:
+                sid = str(getattr(each, "dialogue_sid", "") or "")
+                if sid:
+                    self._dialogues[sid] = {"sid": sid, "ended": bool(each.ended),
+                                            "final_memory": dict(each.memory or {})}
         else:
             ended = any(step.get("type") == "send-to-auto-pilot" and step.get("event") == "timeout"
                         for step in steps)
@@ -375,7 +419,8 @@ class FlowConversation:
         flow = FlowRecord(**self.execution.record()) if self.execution is not None else None
         return Transcript(turns=tuple(self.turns), ended=self._dialogue_ended,
                           final_memory=self._final_memory(), flow=flow, handoff=self.handoff(),
-                          meta={"executions": [e.sid for e in self.executions]})
+                          meta={"executions": [e.sid for e in self.executions],
+                                "dialogues": list(self._dialogues.values())})
 
     def _final_memory(self) -> dict[str, Any]:
         if self.execution is not None:
@@ -465,4 +510,5 @@ def turn_from_bot(bot_turn: Any, *, index: int, bot: str | None = None, steps: S
         memory=data.get("memory") or {}, ended=bool(data.get("ended")),
         tasks_run=tuple(data.get("tasks_run") or ()), ranking=ranking, routing=data.get("routing"),
         webhooks=tuple(data.get("webhooks") or ()), steps=tuple(steps), bot=bot,
+        handoff=data.get("handoff") or None,
     )

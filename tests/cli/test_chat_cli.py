@@ -180,3 +180,149 @@ def test_target_task_with_a_flow_is_refused(capsys: pytest.CaptureFixture[str]) 
     assert main(["chat", "--flow", str(FLOWS / "flex_messaging.json"), "--bot", BOT,
                  "--target-task", "greeting", "--say", "hi"]) == 2
     assert "memory_parameters decide them" in capsys.readouterr().err
+
+
+# --- QA fixes (issues 2 and 3): JSON purity, options, handoff, dialogue ends, errors ----------------
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("stdin", [io.StringIO("hi\nI need towels\n"), _Tty("hi\nI need towels\n\n")])
+def test_interactive_json_prints_only_json_on_stdout(stdin: io.StringIO,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["chat", "--bot", BOT, "--json"])
+    out = io.StringIO()
+    assert chat_cli.run(args, stdin=stdin, stdout=out) == 0
+    data = json.loads(out.getvalue())  # nothing but the transcript
+    assert [t["user"] for t in data["turns"]] == ["hi", "I need towels"]
+    if stdin.isatty():
+        assert "you> " in capsys.readouterr().err  # prompts still shown, on stderr
+
+
+def _handoff_bot(tmp_path: Path) -> str:
+    data = json.loads(Path(BOT).read_text())
+    data["tasks"].append({"uniqueName": "hand_over", "fields": [],
+                          "samples": [{"language": "en-US", "taggedText": "put me through to reception"}],
+                          "actions": {"actions": [{"say": "Transferring you now."},
+                                                  {"handoff": {"channel": "voice",
+                                                               "uri": "https://prod.example.com/twiml"}}]}})
+    path = tmp_path / "voice-bot.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_voice_handoff_action_is_in_json_and_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bot = _handoff_bot(tmp_path)
+    data = _json(capsys, "--bot", bot, "--channel", "voice", "--say", "put me through to reception")
+    [turn] = data["turns"]
+    assert turn["handoff"] == {"channel": "voice", "uri": "https://prod.example.com/twiml"}
+    assert turn["ended"] is True and data["turns"][0]["replies"] == ["Transferring you now."]
+    assert main(["chat", "--bot", bot, "--channel", "voice", "--say", "put me through to reception"]) == 0
+    out = capsys.readouterr().out
+    assert 'handoff: {"channel": "voice", "uri": "https://prod.example.com/twiml"}' in out
+    assert main(["chat", "--bot", BOT, "--say", "I need towels"]) == 0
+    assert "handoff" not in capsys.readouterr().out  # only when the action ran
+
+
+UNUSED_SID = "UA" + "9" * 32
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--threshold", "5"], "--threshold 5: expected a confidence between 0 and 1"),
+    (["--threshold", "-1"], "--threshold -1: expected a confidence between 0 and 1"),
+    (["--url-map", "https://a=notaurl"], "LOCAL 'notaurl' is not an http(s) URL"),
+    (["--workflow", WORKFLOW], "--workflow needs --flow"),
+    (["--subflow", "FW" + "1" * 32 + "=sub.json"], "--subflow needs --flow"),
+    (["--flow", str(FLOWS / "flex_messaging.json"), "--subflow", "x"], "--subflow 'x': expected FW…=FILE"),
+    (["--flow", str(FLOWS / "flex_messaging.json"), "--subflow", "sub.json=FW1"], "expected FW…=FILE"),
+])
+def test_bad_chat_options_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", "--bot", BOT, *argv, "--say", "hi"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_threshold_bounds_are_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _json(capsys, "--bot", BOT, "--threshold", "1", "--say", "i need food and stuff")["turns"]
+    assert _json(capsys, "--bot", BOT, "--threshold", "0", "--say", "hi")["turns"]
+
+
+def test_a_bot_sid_no_widget_uses_is_a_warning_naming_the_flows_sids(capsys: pytest.CaptureFixture[str]) -> None:
+    flow_sid = "UA" + "0" * 31 + "1"
+    assert main(["chat", "--flow", str(FLOWS / "flex_messaging.json"), "--bot", f"{UNUSED_SID}={BOT}",
+                 "--bot", BOT, "--say", "hi"]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: --bot {UNUSED_SID}=…" in err and flow_sid in err
+    assert main(["chat", "--flow", str(FLOWS / "flex_messaging.json"), "--bot", f"{flow_sid}={BOT}",
+                 "--say", "hi"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_each_dialogue_end_is_shown_and_kept(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--bot", BOT, "--memory", '{"room": "101"}', "--say", "hi", "--say", "bye", "--say", "hello again"]
+    assert main(["chat", *argv]) == 0
+    out = capsys.readouterr().out
+    ended_at = out.index("(the dialogue has ended)")
+    assert "[goodbye" in out[:ended_at] and "[greeting" in out[ended_at:]  # after bye, before the new one
+    assert out.count("(the dialogue has ended)") == 1
+    data = _json(capsys, *argv)
+    first, second = data["meta"]["dialogues"]
+    assert first["ended"] is True and first["final_memory"]["room"] == "101"
+    assert second["ended"] is False and "room" not in second["final_memory"]
+    assert first["sid"] != second["sid"]
+    # top level: the last dialogue's
+    assert data["ended"] is False and data["final_memory"] == second["final_memory"]
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_json_error_mid_conversation_keeps_the_transcript(capsys: pytest.CaptureFixture[str]) -> None:
+    url_map = f"https://*.twil.io=http://127.0.0.1:{_closed_port()}"
+    assert main(["chat", "--json", "--bot", BOT, "--url-map", url_map,
+                 "--say", "hi", "--say", "Can I talk to an agent?", "--say", "never sent"]) == 2
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert [t["user"] for t in data["turns"]] == ["hi"]
+    assert data["error"]["user"] == "Can I talk to an agent?" and data["error"]["turn"] == 1
+    assert "send-to-agent" in data["error"]["message"] and "send-to-agent" in captured.err
+
+
+def test_closed_stdout_is_not_a_traceback() -> None:
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head` that has already exited
+    try:
+        result = subprocess.run([sys.executable, "-m", "harness", "chat", "--json", "--bot", BOT,
+                                 "--say", "I need towels", "--say", "3"],
+                                stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60, cwd=ROOT)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr
+    assert result.returncode == 0
+
+
+def test_chat_flow_messages_are_on_the_chat_channel(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _json(capsys, "--flow", str(FLOWS / "chat_flex.json"), "--bot", BOT, "--channel", "chat",
+                 "--say", "hello")
+    [message] = data["flow"]["messages"]
+    assert message["channel"] == "chat" and message["to"] == "guest"  # a chat identity, not a phone number
+    assert message["from"] == json.loads(Path(BOT).read_text())["friendlyName"]
+    # A user that looks like a phone number is still on chat: the channel's attributes say webchat.
+    data = _json(capsys, "--flow", str(FLOWS / "chat_flex.json"), "--bot", BOT, "--channel", "chat",
+                 "--user", "+15555550111", "--say", "hello")
+    assert data["flow"]["messages"][0]["channel"] == "chat"
+    # Flex SMS (a chat channel bridging SMS) stays sms.
+    data = _json(capsys, "--flow", str(FLOWS / "flex_messaging.json"), "--bot", BOT, "--say", "hello")
+    assert data["flow"]["messages"][0]["channel"] == "sms"

@@ -123,6 +123,7 @@ class _Request:
         self.redirects = 0
         self.replies: list[Reply] = []
         self.tasks_run: list[str] = []
+        self.visited: list[str] = []  # every task name and URL run, in order (a redirect loop's chain)
         self.webhooks: list[WebhookCall] = []
         self.current_task: str | None = None
         self.confidence: float | None = None
@@ -258,6 +259,7 @@ class Dialogue:
         if target is not None:
             self._run_task(request, target)
             return
+        request.visited.append(uri)
         actions, _call = self._fetch(request, purpose, uri, method)
         self._run_actions(request, actions, source=uri)
 
@@ -269,6 +271,7 @@ class Dialogue:
         request.current_task = name
         self.current_task = name
         request.tasks_run.append(name)
+        request.visited.append(name)
         if task.actions_url:
             actions, _call = self._fetch(request, "actions_url", task.actions_url, task.actions_url_method)
             self._run_actions(request, actions, source=task.actions_url)
@@ -326,7 +329,8 @@ class Dialogue:
     def _redirect(self, request: _Request, value: Any, *, purpose: str = "redirect") -> None:
         request.redirects += 1
         if request.redirects > MAX_REDIRECTS:
-            chain = " → ".join(request.tasks_run[-6:])
+            # Tasks and URLs alike: a loop between redirect URLs shows its URLs, not just the first task.
+            chain = " → ".join(request.visited[-(MAX_REDIRECTS + 1):])
             raise EngineError(
                 f"more than {MAX_REDIRECTS} redirects in one request (Twilio stops there): {chain}",
                 hint="a task redirects in a loop; end one of them with listen or say",

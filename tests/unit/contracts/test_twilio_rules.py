@@ -92,4 +92,4 @@ def test_autopilot_from_follows_the_guide_per_flow_kind() -> None:
     assert problem.expected == "{{trigger.message.ChannelAttributes.from}}"
     # A label is right for chat but wrong for a messaging flow.
     [label] = check_autopilot_from(load_flow(FLOWS / "chat_flex.json"), channel="sms")
-    assert label.actual == "Hotel Concierge"
+    assert label.actual == "The Harbour Hotel guest concierge"

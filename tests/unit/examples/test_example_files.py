@@ -25,7 +25,7 @@ ASSISTANT_SID = "UA00000000000000000000000000000001"
 BOT_FROM = {
     "flex_messaging.json": "{{trigger.message.ChannelAttributes.from}}",  # guide: messaging with Flex
     "http_messaging.json": "{{flow.channel.address}}",  # guide: messaging without Flex keeps the default
-    "chat_flex.json": "Hotel Concierge",  # guide: chat shows the bot's name
+    "chat_flex.json": "The Harbour Hotel guest concierge",  # guide: chat shows the bot's name (friendlyName)
 }
 FLEX_FLOWS = ("flex_messaging.json", "chat_flex.json")
 
@@ -265,6 +265,8 @@ def test_chat_flow_messages_come_from_the_bot_name() -> None:
     flow = load(FLOWS / "chat_flex.json")
     senders = {s["properties"]["from"] for s in flow["states"] if s["type"] == "send-message"}
     assert senders == {BOT_FROM["chat_flex.json"]}
+    bot = json.loads((EXAMPLES / "hospitality" / "assistant.json").read_text())
+    assert BOT_FROM["chat_flex.json"] == bot["friendlyName"]  # the lint rule ST204 compares with this name
 
 
 # --- HTTP flow -----------------------------------------------------------------------------------

@@ -77,8 +77,16 @@ def test_ap103_duplicate_sample() -> None:
     assert any("also a sample of task 'greeting'" in f.message for f in found)
 
 
+# Samples the example gained to be lint-clean; without them 'good night' & co. route elsewhere (AP104).
+EXAMPLE_AP104_FIXES = ("have a good night", "good night then", "see you soon", "catch you later",
+                       "I need something to eat", "I want to order some food", "I want to order lunch",
+                       "can I order dinner?")
+
+
 def test_ap104_sample_routing_elsewhere_when_held_out() -> None:
-    found = lint_assistant(bot(), config=LintConfig())
+    assert not lint_assistant(bot(), config=LintConfig())  # the example itself is clean
+    found = lint_assistant(bot(lambda d: [t["samples"].remove(s) for t in d["tasks"] for s in list(t["samples"])
+                                          if s["taggedText"] in EXAMPLE_AP104_FIXES]), config=LintConfig())
     assert ids(found) and set(ids(found)) == {"AP104"}
     assert any("'good night' of task 'goodbye' routes to 'greeting'" in f.message for f in found)
     clean = bot(lambda d: [task(d, "goodbye")["samples"].remove(s) for s in list(task(d, "goodbye")["samples"])

@@ -339,8 +339,9 @@ def test_a_scenario_without_variants_expands_to_itself() -> None:
 def test_malformed_yaml_has_line_and_column() -> None:
     with pytest.raises(LoadError) as info:
         load_scenario_file(FIXTURES / "invalid" / "malformed.yaml")
-    assert info.value.location.line == 4 and info.value.location.column == 1
-    assert "malformed YAML" in info.value.message
+    # The bracket that is never closed (line 3, column 12), not the end of the file where PyYAML noticed.
+    assert info.value.location.line == 3 and info.value.location.column == 12
+    assert "malformed YAML" in info.value.message and "`turns`" in info.value.message
 
 
 def test_schema_problems_are_all_reported_in_file_order() -> None:

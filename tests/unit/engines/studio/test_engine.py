@@ -122,7 +122,8 @@ def test_a_finished_food_order_routes_to_room_service() -> None:
 def test_chat_flex_sends_as_the_bot_name_and_routes_webchat() -> None:
     loaded = make_env().load(load_flow(FLOWS / "chat_flex.json"))
     execution = loaded.inbound("guest_42", "agent", **chat_payload("web", "Ana"))
-    assert execution.messages[0]["from"] == "Hotel Concierge" and execution.messages[0]["channel"] == "chat"
+    first = execution.messages[0]
+    assert first["from"] == "The Harbour Hotel guest concierge" and first["channel"] == "chat"
     [task] = execution.flex_tasks
     assert task["task_queue_friendly_name"] == "Concierge"
     assert json.loads(task["attributes"])["name"] == "Ana"
