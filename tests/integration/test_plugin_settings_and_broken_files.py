@@ -125,8 +125,9 @@ def test_twilio_fake_without_specs_warns_once(pytester: pytest.Pytester, monkeyp
     monkeypatch.delenv("AUTOPILOT_HARNESS_OPENAPI", raising=False)
     pytester.makepyfile(test_fake=TEST_FAKE + TEST_FAKE.replace("test_fake", "test_fake_again"))
     result = run(pytester, "-s")
-    result.assert_outcomes(passed=2, warnings=1)
+    result.assert_outcomes(passed=2)  # other warnings may come from the environment (e.g. assert rewriting)
     result.stdout.fnmatch_lines(["*NoOpenApiSpecs: twilio_fake: no Twilio OpenAPI specs found*"])
+    assert result.stdout.str().count("NoOpenApiSpecs: twilio_fake") == 1
     assert "SPECS []" in result.stdout.str()
 
 
