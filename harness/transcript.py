@@ -38,6 +38,7 @@ class Turn:
     bot: str | None = None  # the Autopilot widget / assistant that answered, when a flow runs
     wait: float | None = None  # a pause of this many seconds instead of a message (timeouts fire)
     handoff: dict[str, Any] | None = None  # the bot's Autopilot `handoff` action (voice), when it ran
+    routing_note: str | None = None  # the router's reason in words ("closest sample …", "below min_score …")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -33,6 +33,12 @@ def _add_bot_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=None, help="routing confidence threshold")
 
 
+def _fraction(text: str) -> float:
+    from harness.cli.run import fraction  # the one definition (imported late: run is a self-declared module)
+
+    return fraction(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autopilot-harness",
@@ -64,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="turn off lint rules by id, e.g. AP101 (also [tool.autopilot-harness.lint] disable)")
     lint.add_argument("--bot", action="append", default=[], metavar="[UA…=]SCHEMA.json",
                       help="the assistant a flow's Autopilot widget runs (UA…=path per SID; repeatable)")
+    lint.add_argument("--threshold", type=_fraction, default=None,
+                      help="routing confidence threshold for AP104 (0 to 1); default: [tool.autopilot-harness] "
+                           "threshold of the nearest pyproject.toml")
     # Subcommands whose module declares its own options with add_parser(sub); those modules import their
     # heavy dependencies (pact) only inside run(), so building the parser stays fast.
     for name in SELF_DECLARED:
@@ -93,7 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.BAD_INPUT
     module = importlib.import_module(COMMANDS[args.command])
     try:
-        return int(module.run(args))
+        code = int(module.run(args))
+        sys.stdout.flush()  # a reader that went away (`| head`) shows here, inside the handler below
+        return code
+    except BrokenPipeError:
+        from harness.cli.outputs import silence_closed_pipe
+
+        silence_closed_pipe(sys.stdout)
+        return ExitCode.OK
     except HarnessError as err:
         print(f"autopilot-harness {args.command}: {err.render()}", file=sys.stderr)
         return ExitCode.BAD_INPUT

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.cli.outputs import silence_closed_pipe
 from harness.errors import ExitCode, HarnessError, UsageError
 from harness.runner.session import (
     Session,
@@ -31,12 +30,13 @@ def options_from_args(args: argparse.Namespace) -> SessionOptions:
         given = [name for name in ("workflow", "subflow") if getattr(args, name, None)]
         if given:
             raise UsageError(f"--{given[0]} needs --flow FLOW.json (it configures the Studio flow's run)")
+    bots = parse_bot_options(args.bot)
     options = SessionOptions(
-        bots=parse_bot_options(args.bot),
+        bots=bots,
         url_map=parse_url_map(args.url_map),
         functions=[Path(f) for f in args.functions],
         clock=args.clock,
-        threshold=args.threshold,
+        threshold=args.threshold if args.threshold is not None else _configured_threshold(bots, flow),
     )
     if args.auth_token:
         options.auth_token = args.auth_token
@@ -52,11 +52,22 @@ def options_from_args(args: argparse.Namespace) -> SessionOptions:
         options.workflow = Path(args.workflow)
     for item in getattr(args, "subflow", []) or []:
         sid, sep, path = item.partition("=")
-        if not sep or not sid.startswith("FW") or not path.strip():
+        # Exported flows often name the subflow by a deploy-time ${PLACEHOLDER}: that text is the key too.
+        placeholder = sid.startswith("${") and sid.endswith("}")
+        if not sep or not (sid.startswith("FW") or placeholder) or not path.strip():
             raise UsageError(f"--subflow {item!r}: expected FW…=FILE, the subflow's Flow SID (as the "
-                             "run-subflow widget names it) and its definition file")
+                             "run-subflow widget names it, or its ${PLACEHOLDER}) and its definition file")
         options.subflows[sid] = Path(path)
     return options
+
+
+def _configured_threshold(bots: dict[str | None, Path], flow: str | None) -> float | None:
+    """`[tool.autopilot-harness] threshold` of the pyproject.toml nearest above the bot (and flow) files,
+    as `run` and pytest read it, so chat routes the way the scenarios do."""
+    from harness.runner.settings import find_pyproject, read_settings
+
+    files = [path for path in [*bots.values(), *([Path(flow)] if flow else [])] if path.exists()]
+    return read_settings(find_pyproject(files)).threshold
 
 
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
@@ -67,13 +78,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
         stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush
         return code
     except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, and keep the interpreter's final flush of
-        # stdout from raising again (the recipe in Python's signal docs).
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, stdout.fileno())
-        except (OSError, ValueError, io.UnsupportedOperation):
-            pass
+        # The reader went away (`| head`): stop quietly (the one shared rule of the faces).
+        silence_closed_pipe(stdout)
         return ExitCode.OK
 
 
@@ -98,20 +104,23 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                                             target_task=args.target_task, memory=memory)
         scripted = args.say is not None
         messages = args.say if scripted else _prompted(stdin, chatter, echo=not args.json)
-        for text in messages:
+        for number, text in enumerate(messages, start=1):
             try:
                 turn = conversation.say(text)
             except HarnessError as err:
+                # Name the message that broke (a failing Function says only its URL and status).
+                message = f"{turn_label(number, text)}: {err.render()}"
                 if not scripted:
-                    print(f"! {err.render()}", file=chatter)
+                    print(f"! {message}", file=chatter)
                     continue
                 if not args.json:
-                    raise
+                    print(f"autopilot-harness chat: {message}", file=sys.stderr)
+                    return ExitCode.BAD_INPUT
                 # Keep what happened before the failure: the transcript so far, with the error.
                 data = conversation.transcript().to_dict()
                 data["error"] = {"message": err.render(), "user": text, "turn": len(data["turns"])}
                 _dump(data, stdout)
-                print(f"autopilot-harness chat: {err.render()}", file=sys.stderr)
+                print(f"autopilot-harness chat: {message}", file=sys.stderr)
                 return ExitCode.BAD_INPUT
             if not args.json:
                 _print_turn(turn, stdout, explain=args.explain)
@@ -123,6 +132,12 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
         else:
             _print_outcome(conversation.transcript(), stdout)
     return ExitCode.OK
+
+
+def turn_label(number: int, text: str) -> str:
+    """`turn 2 ("I need towels")`, as scenario failures name turns (the text cut at 40 characters)."""
+    shown = text if len(text) <= 40 else text[:39] + "…"
+    return f"turn {number} ({json.dumps(shown, ensure_ascii=False)})"
 
 
 def _dump(data: dict[str, Any], out: TextIO) -> None:
@@ -182,10 +197,15 @@ def _print_turn(turn: Turn, out: TextIO, *, explain: bool) -> None:
     for step in turn.steps:
         if step.get("error"):
             print(f"  ! {step['widget']} → {step.get('event')}: {step['error']}", file=out)
+        if step.get("unmapped_flow_sid") is not None:
+            sid = step["unmapped_flow_sid"] or "FW…"
+            print(f"    (give chat the subflow: --subflow '{sid}=FILE')", file=out)
     for reply in turn.replies:
         print(f"bot> {reply}", file=out)
     if turn.handoff:
         print(f"  handoff: {json.dumps(turn.handoff)}", file=out)
+    if explain and turn.routing_note:
+        print(f"    why: {turn.routing_note}", file=out)
     if explain and turn.ranking:
         for candidate in turn.ranking[:5]:
             sample = f'  "{candidate.sample}"' if candidate.sample else ""

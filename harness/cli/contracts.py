@@ -68,6 +68,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                       help="scenario files or folders holding the provider-state scenarios")
     flow.add_argument("--provider", default=None, metavar="NAME",
                       help="the provider's name in the pacts (default: the name the pacts give)")
+    flow.add_argument("--schemas", nargs="+", default=None, metavar="PATH",
+                      help="JSON Schemas (files or folders) with x-pact blocks the attributes must also satisfy "
+                           "(default: the schemas/ folder beside the pact folder, e.g. contracts/schemas)")
     flow.add_argument("--json", action="store_true", help="print the result as one JSON object")
     flow.add_argument("--show-output", action="store_true", help="also print the Pact verifier's own report")
     return parser
@@ -96,7 +99,7 @@ def _verify_flow(args: argparse.Namespace) -> int:
     from harness.cli.verify import print_result
     from harness.contracts.scenario_runs import verify_flow
 
-    result = verify_flow(args.pact, args.scenarios, provider=args.provider)
+    result = verify_flow(args.pact, args.scenarios, provider=args.provider, schemas=args.schemas)
     return print_result(result, args)
 
 

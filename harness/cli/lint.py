@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from harness.errors import ExitCode, HarnessError, HarnessErrors, LoadError
 from harness.insight.lint_rules import LintConfig, LintFinding, bot_for, lint_assistant, lint_flow, load_config
+from harness.runner.settings import find_pyproject, read_settings
 from harness.sources import load_source
 
 
@@ -153,6 +154,10 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     fmt = getattr(args, "format", None) or ("json" if args.json else "text")
     config = load_config().with_disabled(getattr(args, "disable", None) or [])
+    threshold = getattr(args, "threshold", None)
+    if threshold is None:  # the same default `run`, chat and pytest route with
+        threshold = read_settings(find_pyproject(args.files)).threshold
+    config = replace(config, threshold=threshold)
     bots = _load_bots(getattr(args, "bot", None) or [])
     reports = [lint_file(Path(p)) for p in args.files]
     apply_rules(reports, config=config, bots=bots)

@@ -23,12 +23,15 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     how.add_argument("--folds", type=int, default=None, metavar="K", help="k-fold cross-validation (default 5)")
     how.add_argument("--leave-one-out", action="store_true", help="hold out one sample at a time")
     p.add_argument("--extra", action="append", default=[], metavar="FILE.csv|yaml",
-                   help="extra labelled utterances (text,task) evaluated against the full model")
+                   help="extra labelled utterances (text,task) evaluated against the full model; the label "
+                        "`fallback` (or the fallback task's name, or empty) means the bot should fall back")
     p.add_argument("--export", default=None, metavar="samples.csv|jsonl",
                    help="write the samples with their task as labelled data (for a successor NLU)")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help="write report.json, confusion.svg, histogram.svg and report.md here")
-    p.add_argument("--threshold", type=fraction, default=None, help="routing confidence threshold (0 to 1)")
+                   help="write report.json, report.txt, confusion.svg and histogram.svg here")
+    p.add_argument("--threshold", type=fraction, default=None,
+                   help="routing confidence threshold (0 to 1); default: [tool.autopilot-harness] threshold "
+                        "of the nearest pyproject.toml")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
         raise UsageError(f"--folds {args.folds}: expected 2 to {samples} (the assistant has {samples} "
                          "samples); --leave-one-out holds out one sample at a time")
     extra = []
-    known = {task.unique_name for task in assistant.tasks}
+    known = {task.unique_name for task in assistant.tasks} | nlu_eval.fallback_labels(assistant)
     for path in args.extra:
         rows = nlu_eval.load_labelled(Path(path))
         unknown = sorted({task for _, task in rows if task not in known})
@@ -57,8 +60,13 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
                   f"{', '.join(repr(t) for t in unknown)} {'is not a task' if len(unknown) == 1 else 'are not tasks'}"
                   f" of {assistant.path}; those rows count as misses", file=sys.stderr)
         extra += rows
+    threshold = args.threshold
+    if threshold is None:  # the same default `run`, chat and pytest route with
+        from harness.runner.settings import find_pyproject, read_settings
+
+        threshold = read_settings(find_pyproject([args.schema])).threshold
     report = nlu_eval.evaluate(assistant, folds=None if args.leave_one_out else (args.folds or DEFAULT_FOLDS),
-                               extra=extra, threshold=args.threshold)
+                               extra=extra, threshold=threshold)
     if args.out:
         written = nlu_eval.write_outputs(report, Path(args.out))
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)

@@ -8,11 +8,26 @@ Standard library only (the pytest plugin uses it).
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import sys
 from pathlib import Path
+from typing import TextIO
 
 from harness.errors import UsageError
 
-__all__ = ["prepare_output", "write_output"]
+__all__ = ["prepare_output", "silence_closed_pipe", "write_output"]
+
+
+def silence_closed_pipe(stream: TextIO | None = None) -> None:
+    """After a BrokenPipeError (`autopilot-harness lint --format json | head -2`): point the stream's file
+    descriptor at /dev/null, so the interpreter's final flush cannot raise again and print a traceback
+    (the recipe in Python's `signal` docs). Every face stops quietly this one way."""
+    stream = stream or sys.stdout
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
 
 
 def prepare_output(target: str | Path, option: str) -> Path:

@@ -75,6 +75,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                           help="exit 1 when task coverage is below PERCENT (implies --coverage)")
     coverage.add_argument("--fail-under-transitions", type=percent, default=None, metavar="PERCENT",
                           help="exit 1 when flow transition coverage is below PERCENT (implies --coverage)")
+    pacts = parser.add_argument_group("HTTP pacts (contracts/README.md)").add_mutually_exclusive_group()
+    pacts.add_argument("--write-pacts", dest="pact_mode", action="store_const", const="write", default=None,
+                       help="merge each passing scenario's HTTP hand-off into its pact (overrides "
+                            "AUTOPILOT_HARNESS_PACT_MODE and contracts.http.mode)")
+    pacts.add_argument("--check-pacts", dest="pact_mode", action="store_const", const="check",
+                       help="compare each HTTP hand-off with the committed pact and write nothing: a "
+                            "difference fails the scenario (what CI does)")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="one line per scenario")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only failures and the final line")
@@ -98,7 +105,8 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     threshold = args.threshold if args.threshold is not None else settings.threshold
     progress = _Progress(out, verbose=args.verbose, quiet=args.quiet)
     suite = run_suite(args.paths, update_golden=args.update_golden, select=select, progress=progress,
-                      threshold=threshold, case_checks=case_checks(), pattern=settings.scenario_glob)
+                      threshold=threshold, case_checks=case_checks(pact_mode=args.pact_mode),
+                      pattern=settings.scenario_glob)
     progress.finish()
     _print_failures(suite, out)
     if not args.quiet:
@@ -207,6 +215,14 @@ def _print_totals(suite: SuiteResult, out: TextIO, *, update_golden: bool) -> No
         parts.append(f"{suite.deselected} deselected")
     if update_golden:
         parts.append(f"{sum(1 for c in suite.cases if c.golden == 'written')} golden written")
+    if suite.golden_pruned:
+        parts.append(f"{len(suite.golden_pruned)} stale golden removed")
     if suite.exit_code == ExitCode.NOTHING_COLLECTED:
         parts.insert(0, "no scenarios ran")
     print(f"\n{', '.join(parts) or 'nothing ran'} in {suite.duration:.2f} s", file=out)
+    if suite.golden_orphans:
+        # Stale regression gates: a renamed or deleted scenario's golden that nothing compares any more.
+        print(f"warning: {len(suite.golden_orphans)} golden file(s) belong to no scenario (renamed or "
+              "deleted?); `run --update-golden` on the whole file removes them:", file=out)
+        for orphan in suite.golden_orphans:
+            print(f"  {orphan}", file=out)

@@ -6,23 +6,30 @@
                provider_state="hand-offs are accepted")
 
 `add()` takes a hand-off as the Studio engine records it:
-`{"kind": "http", "method", "url", "headers", "body" (parsed JSON or form dict), "status", "response"}`
-and, in this order:
+`{"kind": "http", "method", "url", "headers", "body" (parsed JSON or form dict), "query" (a GET's
+parameters, optional), "status", "response"}` and, in this order:
 
 1. scrubs it: credential headers (Authorization, X-Twilio-Signature, …), per-request headers
    (Host, Content-Length, User-Agent, Studio's idempotency token), user:password in the URL and
    secret-looking query parameters are dropped; body values under secret-looking keys are replaced by
    `"[redacted]"` with a type matcher, so auth tokens never reach the pact file;
-2. checks the body against the JSON Schema and the Twilio rules (`twilio_rules.check_handoff`) —
-   problems raise `ContractFailed` naming each JSON path, and nothing is written;
+2. checks the body against the JSON Schema (a body that is not JSON — form data, text, none — fails a
+   `body_schema` outright) and the Twilio rules (`twilio_rules.check_handoff`) — problems raise
+   `ContractFailed` naming each JSON path, and nothing is written;
 3. builds one `Pact` (V4) holding this one interaction: the request with matchers derived from the
-   schema (`schema_matchers`), the response status and the parts of the answer the flow relies on
-   (`response_keys`, e.g. from `parsed_keys_used(flow, widget)`), with type matchers;
+   schema (`schema_matchers`; SID examples replaced by stable stand-ins), the response status — with
+   Pact V4's `statusCode` matcher `success` for a 2xx, since Studio's HTTP widget takes any 2xx as
+   success — and the parts of the answer the flow relies on (`response_keys`, e.g. from
+   `parsed_keys_used(flow, widget)`): type matchers, and strings must not be empty (the flow shows or
+   forwards them) unless a `response_schema` says otherwise;
 4. sends the real recorded request to pact's mock server with `requests` — a mismatch (the matchers
    reject what the flow actually sent) raises `ContractFailed`;
-5. merges the interaction into `<consumer>-<provider>.json` under a file lock, replacing the one with
-   the same description and keeping the others (`pact_files.merge_pact`): a filtered run updates what it
-   ran and leaves the rest of a committed pact alone.
+5. mode `write` (default): merges the interaction into `<consumer>-<provider>.json` under a file lock,
+   replacing the one with the same description and keeping the others (`pact_files.merge_pact`): a
+   filtered run updates what it ran and leaves the rest of a committed pact alone. `add(…, write=False)`
+   checks without writing (a failing scenario never writes). Mode `check`: the interaction is compared
+   with the committed one; any difference (path, method, headers, body or its matchers, status,
+   response) raises `ContractFailed` with rule `pact.drift` naming the JSON path, and nothing is written.
 
 One `Pact` object per `add()` call: a `Pact` is single-use once served (pact.md §6.1).
 """
@@ -41,7 +48,7 @@ import requests
 from harness.contracts import pact_files
 from harness.contracts._pact import load_pact
 from harness.contracts.results import ContractFailed, ContractProblem
-from harness.contracts.schema_matchers import MatcherBuilder
+from harness.contracts.schema_matchers import MatcherBuilder, child_path
 from harness.contracts.twilio_rules import DEFAULT_RULES, TwilioRules, check_handoff
 from harness.errors import LoadError, Location, UsageError
 from harness.models.flow import Flow
@@ -54,6 +61,11 @@ RESPONSE_JSON_REGEX = r"^application/json(\s*;.*)?$"
 VOLATILE_HEADERS = frozenset({"host", "content-length", "user-agent", "accept-encoding", "connection",
                               "i-twilio-idempotency-token", "x-request-id", "date"})
 _MOCK_TIMEOUT = 10.0
+NON_EMPTY = r"^[\s\S]+$"
+SUCCESS_STATUS_RULES = {"status": {"$": {"combine": "AND", "matchers": [{"match": "statusCode", "status": "success"}]}}}
+DRIFT_RULE = "pact.drift"
+_MAX_DRIFTS = 20
+MODES = ("write", "check")
 
 
 class HandoffPactWriter:
@@ -70,9 +82,13 @@ class HandoffPactWriter:
         response_keys: Iterable[str] | None = None,
         rules: TwilioRules = DEFAULT_RULES,
         run_id: str | None = None,
+        mode: str = "write",
     ) -> None:
         if not consumer or not provider:
             raise UsageError("a pact needs a consumer and a provider name")
+        if mode not in MODES:
+            raise UsageError(f"pact mode must be 'write' or 'check', got {mode!r}")
+        self.mode = mode
         self.pact_dir = Path(pact_dir)
         self.consumer, self.provider = consumer, provider
         self.schema = load_json_schema(schema) if schema is not None else None
@@ -92,10 +108,12 @@ class HandoffPactWriter:
         description: str,
         provider_state: str | None = DEFAULT_PROVIDER_STATE,
         state_params: Mapping[str, Any] | None = None,
+        write: bool = True,
     ) -> Path:
-        """Check one recorded hand-off and merge it into the pact file; returns the file's path."""
+        """Check one recorded hand-off, then (mode `write`, `write=True`) merge it into the pact file, or
+        (mode `check`) compare it with the committed interaction; returns the pact file's path."""
         request = scrub(_check_shape(handoff))
-        problems = schema_problems(request["body"], self.schema, description) if request["is_json"] else []
+        problems = self._body_problems(request, description)
         problems += check_handoff({**handoff, "body": request["body"]}, interaction=description,
                                   rules=self.rules)
         if problems:
@@ -107,11 +125,72 @@ class HandoffPactWriter:
         problems = _check_against_mock(pact, request, description)
         if problems:
             raise ContractFailed(problems)
+        if self.mode == "check":
+            fresh = pact_files.built_interactions(pact, self.pact_path.name)
+            problems = self.drift(description, fresh[0] if fresh else None)
+            if problems:
+                raise ContractFailed(problems)
+            return self.pact_path
+        if not write:
+            return self.pact_path
         return pact_files.merge_pact(pact, self.pact_dir, self.pact_path.name)
 
     def forget(self, description: str) -> bool:
-        """Remove the interaction `description` from the pact (its scenario ran and made no HTTP hand-off)."""
+        """Remove the interaction `description` from the pact (its scenario ran and made no HTTP hand-off).
+        In mode `check` nothing is removed: a committed interaction is a `pact.drift` ContractFailed."""
+        if self.mode == "check":
+            problems = self.drift(description, None)
+            if problems:
+                raise ContractFailed(problems)
+            return False
         return pact_files.drop_interactions(self.pact_dir, self.pact_path.name, [description])
+
+    def drift(self, description: str, fresh: Mapping[str, Any] | None) -> list[ContractProblem]:
+        """How the interaction `fresh` (None: the scenario no longer hands off) differs from the committed
+        one with this description, as `pact.drift` problems naming the JSON path."""
+        committed = self._committed(description)
+        regenerate = ("regenerate it deliberately with `autopilot-harness run … --write-pacts` "
+                      "(or AUTOPILOT_HARNESS_PACT_MODE=write), review and commit it")
+        where = str(self.pact_path)
+        if committed is None and fresh is None:
+            return []
+        if committed is None:
+            return [ContractProblem(description, "$", f"{where} has no interaction {description!r}; check mode "
+                                    f"fails until you {regenerate}", DRIFT_RULE)]
+        if fresh is None:
+            return [ContractProblem(description, "$", f"{where} has an interaction for this scenario, but it "
+                                    f"made no HTTP hand-off; check mode fails until you {regenerate}",
+                                    DRIFT_RULE)]
+        note = f"differs from the committed pact {where} (check mode: nothing written; {regenerate})"
+        problems = [ContractProblem(description, path, note, DRIFT_RULE, _show(old), _show(new))
+                    for path, old, new in json_differences(committed, fresh)]
+        if len(problems) > _MAX_DRIFTS:
+            more = len(problems) - _MAX_DRIFTS
+            problems = [*problems[:_MAX_DRIFTS],
+                        ContractProblem(description, "$", f"… and {more} more differences", DRIFT_RULE)]
+        return problems
+
+    def _committed(self, description: str) -> dict[str, Any] | None:
+        if not self.pact_path.is_file():
+            return None
+        document = pact_files.read_pact(self.pact_path)
+        return next((i for i in pact_files.pact_interactions(document)
+                     if str(i.get("description")) == description), None)
+
+    def _body_problems(self, request: Mapping[str, Any], description: str) -> list[ContractProblem]:
+        if self.schema is None:
+            return []
+        if request["is_json"]:
+            return schema_problems(request["body"], self.schema, description)
+        # The body schema describes a JSON body: form data or text cannot satisfy it (it used to be skipped).
+        if request["body"] is None:
+            got = "no body"
+        elif isinstance(request["body"], Mapping):
+            got = "form data"
+        else:
+            got = f"{request['content_type'] or 'text'} text"
+        return [ContractProblem(description, "$", f"expected a JSON object body (the body_schema describes one), "
+                                f"got {got}", "schema")]
 
     # --- building the interaction ---------------------------------------------------------------------
 
@@ -135,14 +214,21 @@ class HandoffPactWriter:
                 interaction = interaction.with_header(name, value)
         if request["body"] is not None:
             if request["is_json"]:
-                body = MatcherBuilder(match, self.schema).build(request["body"])
+                builder = MatcherBuilder(match, self.schema, canonical_sids=True)
+                body = builder.build(request["body"])
                 interaction = interaction.with_body(_reinsert_redactions(body, request["body"], match),
                                                     content_type=request["content_type"])
+                extra = builder.extra_rules()
+                if extra:
+                    interaction = interaction.with_matching_rules(extra, part="Request")
             else:
                 interaction = interaction.with_body(request["raw"], content_type=request["content_type"])
 
         status = request["status"]
         interaction = interaction.will_respond_with(status)
+        if 200 <= status < 300:
+            # Studio's HTTP widget takes any 2xx as `success`: the vendor may answer 200 or 201 (Pact V4).
+            interaction = interaction.with_matching_rules(SUCCESS_STATUS_RULES, part="Response")
         response = request["response"]
         if isinstance(response, Mapping):
             kept = {k: response[k] for k in sorted(response)
@@ -156,11 +242,18 @@ class HandoffPactWriter:
                     for key in missing])
             if kept:
                 builder = MatcherBuilder(match, self.response_schema)
-                body = _types_only(builder.build(kept), kept, match) if self.response_schema is None else \
-                    builder.build(kept)
+                if self.response_schema is None:
+                    typed: list[str] = []
+                    body = _types_only(builder.build(kept), kept, match, "$", typed)
+                    extra = {"body": {p: {"combine": "AND", "matchers": [{"match": "type"}]} for p in typed}}
+                else:
+                    body = builder.build(kept)
+                    extra = builder.extra_rules()
                 content_type = match.regex("application/json", regex=RESPONSE_JSON_REGEX)
                 interaction.with_header("Content-Type", content_type)
                 interaction.with_body(body, content_type="application/json")
+                if extra and extra["body"]:
+                    interaction.with_matching_rules(extra, part="Response")
 
 
 # --- recorded hand-off → request parts ---------------------------------------------------------------------
@@ -186,6 +279,10 @@ def _check_shape(handoff: Mapping[str, Any]) -> Mapping[str, Any]:
 def scrub(handoff: Mapping[str, Any]) -> dict[str, Any]:
     """The parts of a recorded request that go into a pact, without credentials or per-request noise."""
     url = urlsplit(handoff["url"])
+    query = parse_qsl(url.query, keep_blank_values=True)
+    extra_query = handoff.get("query")
+    if isinstance(extra_query, Mapping):  # a GET widget's parameters, recorded beside the URL
+        query += [(str(k), "" if v is None else str(v)) for k, v in extra_query.items()]
     headers = {}
     for name, value in (handoff.get("headers") or {}).items():
         low = str(name).lower()
@@ -194,6 +291,8 @@ def scrub(handoff: Mapping[str, Any]) -> dict[str, Any]:
         headers[str(name)] = value[0] if isinstance(value, list) and len(value) == 1 else value
     content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), None)
     body = handoff.get("body")
+    if body in ("", b"", {}) and content_type is None:
+        body = None  # a GET sends no body: declaring an empty one makes pact's mock demand it
     is_json = bool(content_type and JSON_CONTENT_TYPE.match(content_type))
     if is_json and isinstance(body, str | bytes):
         try:
@@ -206,8 +305,7 @@ def scrub(handoff: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "method": handoff["method"].upper(),
         "path": url.path or "/",
-        "query": sorted((k, v) for k, v in parse_qsl(url.query, keep_blank_values=True)
-                        if not pact_files.is_sensitive_name(k)),
+        "query": sorted((k, v) for k, v in query if not pact_files.is_sensitive_name(k)),
         "headers": headers,
         "content_type": content_type,
         "is_json": is_json,
@@ -245,14 +343,19 @@ def _reinsert_redactions(built: Any, body: Any, match: Any) -> Any:
     return built
 
 
-def _types_only(built: Any, example: Any, match: Any) -> Any:
-    """Response fields the flow reads: presence and type matter, values do not (ticket ids change)."""
+def _types_only(built: Any, example: Any, match: Any, path: str, typed: list[str]) -> Any:
+    """Response fields the flow reads: presence and type matter, values do not (ticket ids change), but a
+    string must not be empty — the flow shows or forwards it ("Your reference is ." helps nobody).
+    `typed` collects the paths that need a `type` matcher beside the regex."""
     if isinstance(example, Mapping):
-        return {k: _types_only(built[k], example[k], match) for k in example}
+        return {k: _types_only(built[k], example[k], match, child_path(path, str(k)), typed) for k in example}
     if isinstance(example, list) or example is None or isinstance(example, bool):
         return built
     if isinstance(example, str):
-        return match.str(example)
+        if not example:
+            return match.str(example)
+        typed.append(path)
+        return match.regex(example, regex=NON_EMPTY)
     return built
 
 
@@ -326,3 +429,32 @@ def parsed_keys_used(flow: Flow, widget: str) -> tuple[str, ...]:
     pattern = re.compile(r"widgets\.\s*" + re.escape(widget) + r"\.\s*parsed\.\s*([A-Za-z_][\w-]*)")
     text = json.dumps(flow.raw)
     return tuple(sorted(set(pattern.findall(text))))
+
+
+def json_differences(old: Any, new: Any, path: str = "$") -> list[tuple[str, Any, Any]]:
+    """(JSON path, old, new) for every place two JSON values differ; a missing side is `MISSING_VALUE`."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        found: list[tuple[str, Any, Any]] = []
+        for key in sorted(set(old) | set(new), key=str):
+            here = child_path(path, str(key))
+            if key not in old:
+                found.append((here, MISSING_VALUE, new[key]))
+            elif key not in new:
+                found.append((here, old[key], MISSING_VALUE))
+            else:
+                found += json_differences(old[key], new[key], here)
+        return found
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [d for i, (a, b) in enumerate(zip(old, new, strict=True))
+                for d in json_differences(a, b, f"{path}[{i}]")]
+    if old == new and type(old) is type(new):
+        return []
+    return [(path, old, new)]
+
+
+MISSING_VALUE = "(absent)"
+
+
+def _show(value: Any) -> str:
+    text = value if value == MISSING_VALUE else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -21,7 +21,11 @@ attributes (JSON text as Liquid rendered it, or a dict) or the whole Flex hand-o
 become the message metadata; wrapped in `Produced(value, problems)`, the producer's own problems fail
 the interaction too. Each produced value is also checked against the Twilio rules
 (`twilio_rules`): invalid JSON after Liquid, a missing key, a forbidden field fail the interaction
-with the reason, as pact mismatches do.
+with the reason, as pact mismatches do. With `schemas=` (files or folders of JSON Schemas with an
+`x-pact` block), the attributes are validated against the schema whose `x-pact` names the pact's
+consumer and provider: Pact's matchers cannot express everything a schema says (`const`, `required`
+inside arrays, formats, `minimum`…), so `"sendToAgent": "true"` or `"lastTask": 7` fail with rule
+`schema`, naming the path.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from harness.contracts.results import ContractFailed, ContractProblem, Interacti
 from harness.contracts.schema_matchers import MatcherBuilder
 from harness.contracts.twilio_rules import DEFAULT_RULES, TwilioRules, check_flex_attributes
 from harness.contracts.verify import collect_pact_sources, run_verifier, select_pacts
-from harness.errors import HarnessError, Location, SchemaError
+from harness.errors import HarnessError, LoadError, Location, SchemaError
 
 PACT_KEYWORD = "x-pact"
 TASK_FIELDS = ("workflow_sid", "task_channel", "queue", "priority")
@@ -134,6 +138,9 @@ def write_message_pacts(
         interaction = pact.upon_receiving(spec.description, "Async").given(spec.provider_state, **spec.params)
         body = builder.build(dict(spec.example))
         interaction = interaction.with_body(body, content_type="application/json")
+        extra = builder.extra_rules()  # a `type` beside each regex: the regex alone accepts numbers
+        if extra:
+            interaction = interaction.with_matching_rules(extra)
         if spec.metadata:
             interaction.with_metadata(dict(spec.metadata))
 
@@ -161,12 +168,15 @@ def verify_messages(
     provider: str | None = None,
     rules: TwilioRules | None = DEFAULT_RULES,
     quiet: bool = True,
+    schemas: Iterable[str | Path] | None = None,
 ) -> VerifyResult:
-    """Verify message pacts against what `produce(state, params)` hands off; `rules=None` skips Twilio's."""
+    """Verify message pacts against what `produce(state, params)` hands off; `rules=None` skips Twilio's;
+    `schemas` (files or folders) adds the JSON Schema check of the pacts' `x-pact` schemas."""
     provider, chosen, errors = select_pacts(collect_pact_sources(pact_paths), provider, "message")
     result = VerifyResult(provider=provider, pact_files=[str(p) for p, _ in chosen], errors=errors)
     if not chosen:
         return result
+    schema_of = schemas_for_pacts([document for _, document in chosen], schemas or ())
 
     rule_problems: dict[str, list[ContractProblem]] = {}
     cache: dict[str, Any] = {}
@@ -185,6 +195,9 @@ def verify_messages(
         if rules is not None and value is not None:
             problems = problems + check_flex_attributes(attributes, interaction=description,
                                                         channel=params.get("channel"), rules=rules)
+        schema = schema_of.get(description)
+        if schema is not None and value is not None:
+            problems = problems + _schema_check(attributes, schema, description)
         rule_problems[description] = [_renamed(p, description) for p in problems]
         text = attributes if isinstance(attributes, str) else json.dumps(attributes)
         return {"contents": text.encode("utf-8"), "metadata": task_metadata or None,
@@ -198,6 +211,48 @@ def verify_messages(
     run_verifier(verifier, result, quiet=quiet)
     result.interactions = [_with_rules(i, rule_problems.get(i.description, [])) for i in result.interactions]
     return result
+
+
+def find_schemas(paths: Iterable[str | Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """JSON Schemas with an `x-pact` block among files and folders (`*.json`, sorted); others are skipped."""
+    found: list[tuple[Path, dict[str, Any]]] = []
+    for entry in paths:
+        path = Path(entry)
+        files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+        for file in files:
+            if not file.is_file():
+                raise LoadError("no such JSON Schema file or folder", Location(str(file)))
+            document = load_json_schema(file)
+            if isinstance(document.get(PACT_KEYWORD), Mapping):
+                found.append((file, document))
+    return found
+
+
+def schemas_for_pacts(documents: Iterable[Mapping[str, Any]], paths: Iterable[str | Path]
+                      ) -> dict[str, dict[str, Any]]:
+    """Interaction description → the schema whose `x-pact` names the pact's consumer and provider."""
+    by_names: dict[tuple[str, str], dict[str, Any]] = {}
+    for _, schema in find_schemas(paths):
+        block = schema[PACT_KEYWORD]
+        by_names.setdefault((str(block.get("consumer")), str(block.get("provider"))), schema)
+    found: dict[str, dict[str, Any]] = {}
+    for document in documents:
+        schema = by_names.get((document["consumer"]["name"], document["provider"]["name"]))
+        if schema is None:
+            continue
+        for interaction in pact_files.pact_interactions(document):
+            found[str(interaction.get("description"))] = schema
+    return found
+
+
+def _schema_check(attributes: Any, schema: Mapping[str, Any], description: str) -> list[ContractProblem]:
+    if isinstance(attributes, str | bytes):
+        try:
+            attributes = json.loads(attributes)
+        except ValueError:
+            return []  # twilio.json (or the pact's own parse error) already says so
+    # Problems carry the rule "schema"; the path is the attribute's JSON path.
+    return schema_problems(attributes, schema, description)
 
 
 def _produce(produce: AttributesProducer, state: str, params: Mapping[str, Any], description: str

@@ -114,6 +114,14 @@ def merge_pact(pact: Any, pact_dir: Path, file_name: str) -> Path:
     return path
 
 
+def built_interactions(pact: Any, file_name: str) -> list[dict[str, Any]]:
+    """The interactions of a `Pact` object as it would write them (written to a scratch folder)."""
+    with tempfile.TemporaryDirectory(prefix="pact-built-") as scratch:
+        pact.write_file(scratch, overwrite=True)
+        document = read_pact(Path(scratch) / file_name)
+    return [i for i in document.get("interactions") or [] if isinstance(i, dict)]
+
+
 def drop_interactions(pact_dir: Path, file_name: str, descriptions: Iterable[str]) -> bool:
     """Remove the interactions with these descriptions from a pact file, if present; True if it changed."""
     path = pact_dir / file_name

@@ -8,29 +8,36 @@ plugin) hand to the runner (`SessionPool(case_checks=…)`, `run_suite(case_chec
   says `contracts: {rules: false}`;
 - when the file has `contracts.http`, the scenario's HTTP hand-off becomes one interaction (description:
   the scenario id) of `<pact_dir>/<consumer>-<provider>.json`: `HandoffPactWriter.add` checks it against
-  the body schema and pact's mock server, then merges it by description (locked, sorted: the same bytes
-  serially and under xdist). Interactions of scenarios this run did not run are kept, so a filtered run
-  (`-k`, `-m`, `--lf`, one file) never cuts the committed pact down; a scenario that ran without an
-  HTTP hand-off loses its interaction. One writer per (pact file) per run.
+  the body schema and pact's mock server, then, in **write** mode, merges it by description (locked,
+  sorted: the same bytes serially and under xdist) — only when the scenario passed: a failing scenario
+  never writes. Interactions of scenarios this run did not run are kept, so a filtered run (`-k`, `-m`,
+  `--lf`, one file) never cuts the committed pact down; a passing scenario that ran without an HTTP
+  hand-off loses its interaction. In **check** mode the interaction is compared with the committed one
+  and any difference is a `pact.drift` mismatch; nothing is written. The mode (`pact_mode`): the
+  face's override (`run --write-pacts` / `--check-pacts`), else `AUTOPILOT_HARNESS_PACT_MODE`, else
+  the file's `contracts.http.mode`, else write. CI sets `AUTOPILOT_HARNESS_PACT_MODE=check` (tox.ini).
 - the flow's Autopilot widget's `from` (`twilio_rules.check_autopilot_from`), once per flow and channel
-  kind per run, reported on every scenario through that flow (not for voice).
+  kind per run, reported on each scenario through that flow that hands off (not for voice).
+- any rule can be switched off by id: `contracts: {rules: {disable: [twilio.autopilot-from]}}`.
 
 Every problem is a scenario mismatch in the "contract" scope, naming the JSON path.
 
 Provider side (Flex messages) — `verify_flow(pact_paths, scenario_paths)`: for each message interaction,
 run the scenario whose `provider_state:` (else whose name) equals the interaction's provider state, take
 its Send to Flex hand-off and verify it with `messages.verify_messages`. A state no scenario produces
-fails the interaction, naming the state.
+fails the interaction, naming the state. The produced attributes are also validated against the JSON
+Schema whose `x-pact` block describes the pact (`schemas=`; default: the `schemas/` folder beside the
+pact folder, i.e. contracts/schemas for contracts/pacts), since Pact's matchers cannot say everything.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from harness.contracts import pact_files
 from harness.contracts.consumer import HandoffPactWriter, parsed_keys_used
 from harness.contracts.messages import Produced, verify_messages
 from harness.contracts.results import ContractFailed, ContractProblem, VerifyResult
@@ -38,6 +45,7 @@ from harness.contracts.twilio_rules import (
     CHAT_CHANNELS,
     DEFAULT_FORBIDDEN_KEYS,
     DEFAULT_RULES,
+    RULE_IDS,
     TwilioRules,
     check_autopilot_from,
     check_handoff,
@@ -52,77 +60,110 @@ from harness.transcript import Transcript
 
 CONTRACT_SCOPE = "contract"
 
-__all__ = ["CONTRACT_SCOPE", "ScenarioContracts", "case_checks", "flex_handoff", "handoffs_of",
-           "rules_for", "verify_flow"]
+PACT_MODE_ENV = "AUTOPILOT_HARNESS_PACT_MODE"
+
+__all__ = ["CONTRACT_SCOPE", "PACT_MODE_ENV", "ScenarioContracts", "case_checks", "flex_handoff", "handoffs_of",
+           "pact_mode", "rules_for", "verify_flow"]
 
 
 # --- consumer side: a check after every case ---------------------------------------------------------------
 
 
+def pact_mode(file_mode: str | None = None, override: str | None = None) -> str:
+    """`write` or `check`: the face's override, else $AUTOPILOT_HARNESS_PACT_MODE, else the file's
+    `contracts.http.mode`, else `write` (a local run updates the pact; CI sets the variable to check)."""
+    for value, source in ((override, "the pact mode"), (os.environ.get(PACT_MODE_ENV) or None, PACT_MODE_ENV),
+                          (file_mode, "contracts.http.mode")):
+        if value is None:
+            continue
+        mode = value.strip().lower()
+        if mode not in ("write", "check"):
+            raise UsageError(f"{source} must be 'write' or 'check', got {value!r}")
+        return mode
+    return "write"
+
+
 class ScenarioContracts:
-    """The case check: Twilio rules on every hand-off, HTTP hand-offs into the file's consumer pact."""
+    """The case check: Twilio rules on every hand-off, HTTP hand-offs into the file's consumer pact.
 
-    def __init__(self, *, run_id: str | None = None) -> None:
+    `mode` overrides the pact mode of every file (`run --write-pacts` / `--check-pacts`)."""
+
+    wants_outcome = True  # the runner passes failed=…: a failing scenario never writes its interaction
+
+    def __init__(self, *, run_id: str | None = None, mode: str | None = None) -> None:
         self.run_id = run_id
-        self._writers: dict[tuple[str, str, str], HandoffPactWriter] = {}
+        self.mode = pact_mode(None, mode) if mode is not None else None
+        pact_mode()  # a bad AUTOPILOT_HARNESS_PACT_MODE is bad input before anything runs
+        self._writers: dict[tuple[str, str, str, str], HandoffPactWriter] = {}
         self._flows: dict[Path, Flow] = {}
-        self._from_checked: dict[tuple[Path, str | None], list[Mismatch]] = {}
+        self._from_checked: dict[tuple[Path, str | None, frozenset[str]], list[Mismatch]] = {}
 
-    def __call__(self, scenario_file: ScenarioFile, scenario: Scenario, transcript: Transcript) -> list[Mismatch]:
+    def __call__(self, scenario_file: ScenarioFile, scenario: Scenario, transcript: Transcript, *,
+                 failed: bool = False) -> list[Mismatch]:
         spec = scenario_file.contracts
         where = scenario.location()
         problems: list[ContractProblem] = []
+        rules = rules_for(spec.rules)
+        handoffs = handoffs_of(transcript)
         if spec.rules.enabled:
-            rules = rules_for(spec.rules)
-            for handoff in handoffs_of(transcript):
+            for handoff in handoffs:
                 if handoff["kind"] == "flex" and "channel_type" not in handoff:
                     handoff = {**handoff, "channel_type": _flex_channel(scenario.channel)}
                 problems += check_handoff(handoff, interaction=scenario.id, rules=rules)
         handoff = transcript.handoff
-        if spec.http is not None and isinstance(handoff, Mapping) and handoff.get("kind") == "http":
-            writer = self._writer(spec.http, scenario_file, handoff, rules_for(spec.rules))
-            try:
-                writer.add(_with_parsed_response(handoff), description=scenario.id,
-                           provider_state=spec.http.provider_state)
-            except ContractFailed as failed:
-                # The rules already ran above; keep the pact's own findings (schema, mock server).
-                problems += [p for p in failed.problems if not p.rule.startswith("twilio.")
-                             or not spec.rules.enabled]
-        elif spec.http is not None:
-            # The scenario ran and no longer hands off over HTTP: its interaction (if any) is stale.
-            pact_files.drop_interactions(Path(spec.http.pact_dir),
-                                         pact_files.pact_file_name(spec.http.consumer, spec.http.provider),
-                                         [scenario.id])
+        if spec.http is not None:
+            problems += self._pact(spec.http, scenario_file, scenario, handoff, rules,
+                                   failed=failed or bool(problems))
         mismatches = [_mismatch(problem, where) for problem in _unique(problems)]
-        if spec.rules.enabled:
-            mismatches += self._autopilot_from(scenario_file, scenario)
+        if spec.rules.enabled and handoffs:  # the guide's `from` matters to conversations that hand off
+            mismatches += self._autopilot_from(scenario_file, scenario, rules)
         return mismatches
 
-    def _autopilot_from(self, scenario_file: ScenarioFile, scenario: Scenario) -> list[Mismatch]:
+    def _pact(self, http: HttpContract, scenario_file: ScenarioFile, scenario: Scenario, handoff: Any,
+              rules: TwilioRules, *, failed: bool) -> list[ContractProblem]:
+        mode = self.mode or pact_mode(http.mode)
+        writer = self._writer(http, scenario_file, handoff if isinstance(handoff, Mapping) else {}, rules, mode)
+        try:
+            if isinstance(handoff, Mapping) and handoff.get("kind") == "http":
+                writer.add(_with_parsed_response(handoff), description=scenario.id,
+                           provider_state=http.provider_state, write=not failed)
+            elif not failed:
+                # The scenario passed and no longer hands off over HTTP: its interaction (if any) is stale.
+                writer.forget(scenario.id)
+        except ContractFailed as failure:
+            # The rules already ran in __call__; keep the pact's own findings (schema, mock server, drift).
+            return [p for p in failure.problems if not p.rule.startswith("twilio.")]
+        return []
+
+    def _autopilot_from(self, scenario_file: ScenarioFile, scenario: Scenario, rules: TwilioRules
+                        ) -> list[Mismatch]:
         """The flow's `from` rule, checked once per flow and channel kind per run, reported on each
-        scenario through that flow (a wrong `from` breaks every conversation of it), located in the flow."""
+        scenario through that flow that hands off (a wrong `from` breaks the hand-off), located in the flow."""
         channel = autopilot_channel(scenario.channel)
         if scenario_file.flow is None or channel is False:
             return []
         flow = self._flow(scenario_file.flow)
-        key = (scenario_file.flow, channel)
+        key = (scenario_file.flow, channel, frozenset(rules.disabled))
         if key not in self._from_checked:
             self._from_checked[key] = [_mismatch(problem, flow.location(problem.path))
-                                       for problem in check_autopilot_from(flow, channel=channel)]
+                                       for problem in check_autopilot_from(flow, channel=channel, rules=rules)]
         return list(self._from_checked[key])
 
     def _writer(self, http: HttpContract, scenario_file: ScenarioFile, handoff: Mapping[str, Any],
-                rules: TwilioRules) -> HandoffPactWriter:
-        key = (str(http.pact_dir), http.consumer, http.provider)
-        if key not in self._writers:
-            keys = http.response_keys
-            widget = handoff.get("widget")
-            if keys is None and scenario_file.flow is not None and isinstance(widget, str):
-                keys = parsed_keys_used(self._flow(scenario_file.flow), widget)
-            self._writers[key] = HandoffPactWriter(
+                rules: TwilioRules, mode: str) -> HandoffPactWriter:
+        key = (str(http.pact_dir), http.consumer, http.provider, mode)
+        writer = self._writers.get(key)
+        if writer is None:
+            writer = self._writers[key] = HandoffPactWriter(
                 http.pact_dir, http.consumer, http.provider, schema=http.body_schema,
-                response_schema=http.response_schema, response_keys=keys, rules=rules, run_id=self.run_id)
-        return self._writers[key]
+                response_schema=http.response_schema, response_keys=http.response_keys, rules=rules,
+                run_id=self.run_id, mode=mode)
+        widget = handoff.get("widget")
+        if writer.response_keys is None and http.response_keys is None and scenario_file.flow is not None \
+                and isinstance(widget, str):
+            # Learnt from the first HTTP hand-off (a scenario without one may have created the writer).
+            writer.response_keys = parsed_keys_used(self._flow(scenario_file.flow), widget)
+        return writer
 
     def _flow(self, path: Path) -> Flow:
         if path not in self._flows:
@@ -130,20 +171,23 @@ class ScenarioContracts:
         return self._flows[path]
 
 
-def case_checks(*, run_id: str | None = None) -> tuple[CaseCheck, ...]:
-    """What the faces pass to the runner so every scenario run checks and writes its contracts."""
-    return (ScenarioContracts(run_id=run_id),)
+def case_checks(*, run_id: str | None = None, pact_mode: str | None = None) -> tuple[CaseCheck, ...]:
+    """What the faces pass to the runner so every scenario run checks and writes its contracts.
+    `pact_mode` ('write' | 'check') overrides the environment and the files."""
+    return (ScenarioContracts(run_id=run_id, mode=pact_mode),)
 
 
 def rules_for(spec: RulesSpec) -> TwilioRules:
     """The `contracts.rules` of a scenario file as `TwilioRules` (extra forbidden keys are added)."""
     if spec == RulesSpec():
         return DEFAULT_RULES
+    if not spec.enabled:
+        return TwilioRules(disabled=frozenset(RULE_IDS))
     return TwilioRules(
         size_limit=spec.max_attributes if spec.max_attributes is not None else DEFAULT_RULES.size_limit,
         forbidden_keys=tuple(DEFAULT_FORBIDDEN_KEYS) + tuple(k for k in spec.forbidden
                                                              if k not in DEFAULT_FORBIDDEN_KEYS),
-        check_cards=spec.cards, check_ssn=spec.ssn)
+        check_cards=spec.cards, check_ssn=spec.ssn, disabled=frozenset(spec.disable))
 
 
 def handoffs_of(transcript: Transcript) -> list[dict[str, Any]]:
@@ -223,11 +267,17 @@ _RULE_EXPECTS = {
     "twilio.autopilot-from": "the Autopilot widget's 'from' as the hand-off guide sets it",
     "schema": "a body that satisfies the JSON Schema",
     "pact.mock": "a request pact's mock server accepts",
+    "pact.drift": "the interaction as committed in the pact",
     "response": "the answer's fields the flow relies on",
 }
 
 
 def _mismatch(problem: ContractProblem, where: Location) -> Mismatch:
+    if problem.rule == "pact.drift" and problem.expected is not None:
+        # committed → now, and why it matters
+        return Mismatch(f"{CONTRACT_SCOPE} {problem.path}", Expected(problem.expected), Expected(problem.actual),
+                        f"rule {problem.rule}: {problem.message}", problem.path, CONTRACT_SCOPE, problem.rule,
+                        where)
     expected = problem.expected or _RULE_EXPECTS.get(problem.rule, f"the {problem.rule} rule to hold")
     detail = f"rule {problem.rule}"
     if problem.actual is not None:
@@ -272,13 +322,17 @@ def verify_flow(
     rules: TwilioRules | None = DEFAULT_RULES,
     threshold: float | None = None,
     quiet: bool = True,
+    schemas: Sequence[str | Path] | None = None,
 ) -> VerifyResult:
     """Verify message pacts with the flow as provider: each provider state runs its scenario.
 
     Bad input (no such scenario file, a malformed file, two scenarios claiming one state) raises a
     HarnessError; a state without a scenario, a scenario without a Flex hand-off or attributes that
-    break the pact or the Twilio rules make `result.ok` false, naming the interaction and JSON path.
+    break the pact, its JSON Schema or the Twilio rules make `result.ok` false, naming the interaction
+    and JSON path. `schemas` (files or folders) default to the `schemas/` folder beside each pact folder.
     """
+    if schemas is None:
+        schemas = default_schema_folders(pact_paths)
     index = _StateIndex(scenario_paths)
     flows: dict[Path, Flow] = {}
     with SessionPool(threshold=threshold) as pool:
@@ -311,4 +365,18 @@ def verify_flow(
                 problems = check_autopilot_from(flows[scenario_file.flow], channel=channel)
             return Produced(handoff, tuple(problems))
 
-        return verify_messages(pact_paths, produce, provider=provider, rules=rules, quiet=quiet)
+        return verify_messages(pact_paths, produce, provider=provider, rules=rules, quiet=quiet,
+                               schemas=schemas)
+
+
+def default_schema_folders(pact_paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    """`contracts/schemas` for pacts in `contracts/pacts`: the `schemas/` folder beside the pact folder."""
+    entries = [pact_paths] if isinstance(pact_paths, str | Path) else list(pact_paths)
+    found: list[Path] = []
+    for entry in entries:
+        path = Path(entry)
+        folder = path if path.is_dir() else path.parent
+        candidate = folder.parent / "schemas"
+        if candidate.is_dir() and candidate not in found:
+            found.append(candidate)
+    return found

@@ -7,13 +7,20 @@ The example stays the pact's example; the schema decides how loosely a real payl
 | `pattern` (anchored or not)            | `regex` (full match, so an unanchored one gets `.*` ends) |
 | `enum` of strings                      | `regex` `^(a|b|c)$`                                       |
 | `format: date-time`                    | ISO 8601 regex (pact's datetime matcher rejects `Z`, §6.9) |
-| boolean (also `const: true/false`)     | `boolean`                                                |
+| boolean                                | `type` (pact's `boolean` matcher accepts the string "true") |
+| boolean with `const: true/false`       | the literal (equality: only that boolean)                |
 | integer / number                       | `integer` / `number`                                     |
 | a string shaped like a Twilio SID      | `regex` `^XX[0-9a-fA-F]{32}$` with the SID's own prefix   |
 | a string shaped like an E.164 number   | E.164 regex; `whatsapp:+1…`-style channel addresses too   |
 | `minLength`/`maxLength` (≤ 256)        | `regex` `^[\\s\\S]{min,max}$`                              |
 | other strings                          | `type`                                                   |
 | arrays with an `items` schema          | `each_like(min=1)` (pact's default min 0 accepts `[]`)    |
+
+A string with a `regex` matcher also gets a `type` matcher on the same path (`extra_rules()`, added with
+`with_matching_rules`): pact's regex matcher turns a number into text first, so `7` would pass
+`^.{1,64}$`. With `canonical_sids=True`, example values shaped like Twilio SIDs are replaced by
+stable stand-ins (same SID → same stand-in, in walk order), so a pact does not change with the
+scenario file's name or the SID seed; the SID regex still matches what the flow really sent.
 
 Objects are walked key by key (sorted, for stable output): pact matches request objects exactly, so
 every key the flow sent is in the pact. `const` other than booleans, `null` and schema-less
@@ -23,6 +30,7 @@ back-references) fall back to `type`; the JSON Schema check before writing still
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -45,52 +53,78 @@ def sid_regex(prefix: str) -> str:
 class MatcherBuilder:
     """Builds a body of pact matchers from (example, schema). One per schema: refs resolve against it."""
 
-    def __init__(self, match: Any, schema: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, match: Any, schema: Mapping[str, Any] | None = None, *,
+                 canonical_sids: bool = False) -> None:
         self.match = match  # the `pact.match` module (imported lazily by the caller)
         self.root: Mapping[str, Any] = schema or {}
         cls = validators.validator_for(self.root) if self.root else None
         self._validator_cls = cls
+        self.canonical_sids = canonical_sids
+        self.typed_paths: list[str] = []  # JSON paths of regex-matched strings (see extra_rules)
+        self._sids: dict[str, str] = {}
 
     def build(self, example: Any, schema: Mapping[str, Any] | None = None) -> Any:
-        return self._derive(example, self.root if schema is None else schema)
+        self.typed_paths = []
+        self._sids = {}
+        return self._derive(example, self.root if schema is None else schema, "$")
+
+    def extra_rules(self, category: str = "body") -> dict[str, Any] | None:
+        """Matching rules to add with `with_matching_rules` after the body: `type` beside each `regex`."""
+        if not self.typed_paths:
+            return None
+        return {category: {path: {"combine": "AND", "matchers": [{"match": "type"}]}
+                           for path in self.typed_paths}}
 
     # --- walking ----------------------------------------------------------------------------------
 
-    def _derive(self, value: Any, schema: Any) -> Any:
+    def _derive(self, value: Any, schema: Any, path: str) -> Any:
         schema = self._resolve(schema if isinstance(schema, Mapping) else {}, value)
         if isinstance(value, Mapping):
-            return self._object(value, schema)
+            return self._object(value, schema, path)
         if isinstance(value, list):
-            return self._array(value, schema)
+            return self._array(value, schema, path)
         if isinstance(value, bool):
-            return self.match.bool(value)
+            # `const: true` pins the value; else the JSON type (pact's boolean matcher takes "true" too).
+            return value if "const" in schema else self.match.type(value)
         if "const" in schema or value is None:
             return value
         if isinstance(value, str):
-            return self._string(value, schema)
+            return self._string(value, schema, path)
         if isinstance(value, int):
             return self.match.number(value) if _types(schema) == {"number"} else self.match.int(value)
         if isinstance(value, float):
             return self.match.number(value)
         return value
 
-    def _object(self, value: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    def _object(self, value: Mapping[str, Any], schema: Mapping[str, Any], path: str) -> dict[str, Any]:
         properties = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
         extra = schema.get("additionalProperties")
         extra_schema = extra if isinstance(extra, Mapping) else {}
-        return {key: self._derive(value[key], properties.get(key, extra_schema)) for key in sorted(value)}
+        return {key: self._derive(value[key], properties.get(key, extra_schema), child_path(path, str(key)))
+                for key in sorted(value)}
 
-    def _array(self, value: list[Any], schema: Mapping[str, Any]) -> Any:
+    def _array(self, value: list[Any], schema: Mapping[str, Any], path: str) -> Any:
         items = schema.get("items")
         if isinstance(items, Mapping) and items and value:
-            return self.match.each_like(self._derive(value[0], items), min=1)
-        return [self._derive(item, {}) for item in value]
+            return self.match.each_like(self._derive(value[0], items, f"{path}[*]"), min=1)
+        return [self._derive(item, {}, f"{path}[{index}]") for index, item in enumerate(value)]
 
-    def _string(self, value: str, schema: Mapping[str, Any]) -> Any:
+    def _string(self, value: str, schema: Mapping[str, Any], path: str) -> Any:
         regex = self._string_regex(value, schema)
         if regex is not None:
-            return self.match.regex(value, regex=regex)
+            self.typed_paths.append(path)
+            return self.match.regex(self._stand_in(value, regex), regex=regex)
         return self.match.str(value)
+
+    def _stand_in(self, value: str, regex: str) -> str:
+        """A stable example for a SID-shaped value (only where the regex accepts the stand-in)."""
+        if not self.canonical_sids or not _SID_SHAPE.fullmatch(value):
+            return value
+        if value not in self._sids:
+            digest = hashlib.sha256(f"{value[:2]}#{len(self._sids)}".encode()).hexdigest()[:32]
+            self._sids[value] = value[:2] + digest
+        stand_in = self._sids[value]
+        return stand_in if re.fullmatch(regex, stand_in) else value
 
     def _string_regex(self, value: str, schema: Mapping[str, Any]) -> str | None:
         pattern = schema.get("pattern")
@@ -150,6 +184,13 @@ class MatcherBuilder:
         wrapped = {**schema, "$defs": self.root.get("$defs", {}),
                    "definitions": self.root.get("definitions", {})}
         return self._validator_cls(wrapped).is_valid(value)
+
+
+def child_path(path: str, key: str) -> str:
+    """A pact JSON path one key down: `$.a.b`, or `$.a['b.c']` for keys that are not plain names."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key):
+        return f"{path}.{key}"
+    return f"{path}['{key}']"
 
 
 def _types(schema: Mapping[str, Any]) -> set[str]:

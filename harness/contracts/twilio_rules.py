@@ -15,7 +15,11 @@ Each check returns `ContractProblem`s (rule names start with `twilio.`), reporte
 - `twilio.autopilot-from`: the flow's Autopilot widget sends `from` as the hand-off guide requires —
   messaging with Flex: `{{trigger.message.ChannelAttributes.from}}` (the guest's address reaches
   Flex); messaging without Flex: `{{flow.channel.address}}` ("Your messages will fail if you change
-  this value"); chat: any non-empty label (examples/hospitality/README.md).
+  this value"); chat: any non-empty label (examples/hospitality/README.md). Scenario runs apply it only
+  to scenarios that hand off (a conversation that never reaches a hand-off is not the guide's concern).
+
+Every rule can be turned off by its id (`TwilioRules(disabled=frozenset({"twilio.autopilot-from"}))`, in a
+scenario file `contracts: {rules: {disable: [twilio.autopilot-from]}}`); `RULE_IDS` lists them.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ DEFAULT_FORBIDDEN_KEYS = (
 _CARD_CANDIDATE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 _SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
 
+RULE_IDS = ("twilio.json", "twilio.size", "twilio.required", "twilio.forbidden", "twilio.autopilot-from")
+
 FLEX_FROM = "trigger.message.ChannelAttributes.from"
 NO_FLEX_FROM = "flow.channel.address"
 
@@ -65,6 +71,14 @@ class TwilioRules:
     forbidden_keys: Sequence[str] = DEFAULT_FORBIDDEN_KEYS
     check_cards: bool = True
     check_ssn: bool = True
+    disabled: frozenset[str] = frozenset()  # rule ids (RULE_IDS) that do not run
+
+    def allows(self, rule: str) -> bool:
+        return rule not in self.disabled
+
+    def keep(self, problems: list[ContractProblem]) -> list[ContractProblem]:
+        """The problems of the rules that are switched on."""
+        return [p for p in problems if p.rule not in self.disabled] if self.disabled else problems
 
 
 DEFAULT_RULES = TwilioRules()
@@ -81,6 +95,12 @@ def check_flex_attributes(
     rules: TwilioRules = DEFAULT_RULES,
 ) -> list[ContractProblem]:
     """Problems of one Send to Flex `attributes` value (the rendered JSON text, or already parsed)."""
+    return rules.keep(_flex_attribute_problems(attributes, interaction, channel, rules))
+
+
+def _flex_attribute_problems(
+    attributes: str | Mapping[str, Any], interaction: str, channel: str | None, rules: TwilioRules
+) -> list[ContractProblem]:
     if isinstance(attributes, str):
         text = attributes
         try:
@@ -141,6 +161,8 @@ def forbidden_problems(
     payload: Any, *, interaction: str = "hand-off", rules: TwilioRules = DEFAULT_RULES
 ) -> list[ContractProblem]:
     """PII found anywhere in a JSON-like payload, each with its JSON path."""
+    if not rules.allows("twilio.forbidden"):
+        return []
     forbidden = {_normal_key(k) for k in rules.forbidden_keys}
     problems = []
     for path, key, value in _walk(payload, "$"):
@@ -199,6 +221,12 @@ def check_handoff(
     handoff: Mapping[str, Any], *, interaction: str | None = None, rules: TwilioRules = DEFAULT_RULES
 ) -> list[ContractProblem]:
     """The rules for one recorded hand-off: `{"kind": "flex", "attributes": …}` or `{"kind": "http", …}`."""
+    return rules.keep(_handoff_problems(handoff, interaction, rules))
+
+
+def _handoff_problems(
+    handoff: Mapping[str, Any], interaction: str | None, rules: TwilioRules
+) -> list[ContractProblem]:
     kind = handoff.get("kind")
     name = interaction or f"{kind} hand-off"
     if kind == "flex":
@@ -229,12 +257,15 @@ def _is_json(handoff: Mapping[str, Any]) -> bool:
 # --- the flow's Autopilot widget --------------------------------------------------------------------------
 
 
-def check_autopilot_from(flow: Flow, *, channel: str | None = None) -> list[ContractProblem]:
+def check_autopilot_from(flow: Flow, *, channel: str | None = None, rules: TwilioRules = DEFAULT_RULES
+                         ) -> list[ContractProblem]:
     """Each send-to-auto-pilot widget's `from` against the guide's rule for this flow's kind.
 
     `channel` is the conversation's channel type (`sms`, `whatsapp`, `web`, …); without it, a flow with
     a Send to Flex widget is taken as messaging with Flex and one without as messaging without Flex.
     """
+    if not rules.allows("twilio.autopilot-from"):
+        return []
     problems = []
     has_flex = any(state.type == "send-to-flex" for state in flow.states)
     # Chat: a display label, anything non-empty; messaging: the guide's template.

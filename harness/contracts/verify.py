@@ -8,6 +8,11 @@ directory, a pact for another provider and a pact with message interactions are 
 pass. Failures name the interaction and the JSON path (`$.ticket_id`, `status`, `header:…`), read from
 the verifier's structured results; the Rust report is kept in `VerifyResult.output`.
 
+Provider-side Twilio rules Pact cannot express (`provider.size`): the verifier talks to the vendor
+through a small recording proxy, and an answer over Studio's 64 kB (`MAX_BODY_BYTES`) fails the
+interaction — the HTTP Request widget would take `failed` however well the body matches. Non-empty
+strings the flow reads (`ticket_id`) and "any 2xx" are in the pact itself (`consumer`).
+
 Bad input — a path that does not exist, a file that is not a pact, a malformed URL — raises a
 `HarnessError` (the CLI's exit 2); a contract that does not hold is a `VerifyResult` with `ok` false.
 """
@@ -25,8 +30,14 @@ from urllib.parse import urlsplit
 
 from harness.contracts import pact_files
 from harness.contracts._pact import load_pact
-from harness.contracts.results import InteractionResult, VerifyResult, interaction_results
+from harness.contracts.results import ContractProblem, InteractionResult, VerifyResult, interaction_results
+from harness.engines.studio.http import MAX_BODY_BYTES
 from harness.errors import LoadError, Location, UsageError
+
+SIZE_RULE = "provider.size"
+# Not forwarded by the proxy: per-connection headers, and what `requests` already undid (compression).
+_HOP_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length",
+                          "host", "upgrade", "proxy-connection", "te", "trailer"})
 
 
 def collect_pact_sources(pact_paths: str | Path | Iterable[str | Path]) -> list[tuple[Path, bool]]:
@@ -118,18 +129,82 @@ def verify(
     if not chosen:
         return result
 
+    from harness.engines.twilio.server import LocalServer
+
     pact = load_pact()
-    verifier = pact.Verifier(provider, host=urlsplit(provider_base_url).hostname)  # host check, §6.7
-    verifier.add_transport(url=provider_base_url)
-    for path, _ in chosen:
-        verifier.add_source(path)
-    if state_change_url is not None:
-        verifier.state_handler(state_change_url, teardown=True, body=True)
-    verifier.set_request_timeout(timeout_ms)
-    verifier.set_coloured_output(enabled=False)
-    run_verifier(verifier, result, quiet=quiet)
+    guard = SizeGuard(provider_base_url, timeout=timeout_ms / 1000)
+    with LocalServer(guard) as proxy:
+        proxy_url = proxy.url("/")
+        verifier = pact.Verifier(provider, host=urlsplit(proxy_url).hostname)  # host check, §6.7
+        verifier.add_transport(url=proxy_url)
+        for path, _ in chosen:
+            verifier.add_source(path)
+        if state_change_url is not None:
+            verifier.state_handler(state_change_url, teardown=True, body=True)
+        verifier.set_request_timeout(timeout_ms)
+        verifier.set_coloured_output(enabled=False)
+        run_verifier(verifier, result, quiet=quiet)
     _attach_files(result, chosen)
+    _add_size_problems(result, chosen, guard.oversized)
     return result
+
+
+class SizeGuard:
+    """A WSGI proxy in front of the vendor's endpoint that notes answers over Studio's 64 kB."""
+
+    def __init__(self, target: str, *, limit: int = MAX_BODY_BYTES, timeout: float = 5.0) -> None:
+        parts = urlsplit(target)
+        self.target = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+        self.limit = limit
+        self.timeout = timeout
+        self.oversized: list[tuple[str, str, int]] = []  # (method, path, bytes)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        import requests
+
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO") or "/"
+        query = environ.get("QUERY_STRING") or ""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
+                   if key.startswith("HTTP_") and key[5:].replace("_", "-").lower() not in _HOP_HEADERS}
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        try:
+            answer = requests.request(method, self.target + path + (f"?{query}" if query else ""), data=body,
+                                      headers=headers, allow_redirects=False, timeout=self.timeout)
+        except requests.RequestException as err:
+            start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
+            return [f"the provider did not answer: {err}".encode()]
+        if len(answer.content) > self.limit:
+            self.oversized.append((method, path, len(answer.content)))
+        start_response(f"{answer.status_code} {answer.reason or ''}".strip(),
+                       [(k, v) for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS])
+        return [answer.content]
+
+
+def _add_size_problems(result: VerifyResult, chosen: list[tuple[Path, dict[str, Any]]],
+                       oversized: list[tuple[str, str, int]]) -> None:
+    if not oversized:
+        return
+    requests_of: dict[str, tuple[str, str]] = {}
+    for _, document in chosen:
+        for interaction in pact_files.pact_interactions(document):
+            request = interaction.get("request") or {}
+            requests_of[str(interaction.get("description"))] = (str(request.get("method", "GET")).upper(),
+                                                                str(request.get("path", "/")))
+    updated = []
+    for item in result.interactions:
+        sizes = [size for method, path, size in oversized if (method, path) == requests_of.get(item.description)]
+        if sizes:
+            problem = ContractProblem(item.description, "$", f"the answer is {max(sizes)} bytes: Studio's HTTP "
+                                      f"Request widget fails over {MAX_BODY_BYTES} bytes (64 kB)", SIZE_RULE,
+                                      f"<= {MAX_BODY_BYTES} bytes", f"{max(sizes)} bytes")
+            item = InteractionResult(item.description, item.provider_states, False, (*item.problems, problem),
+                                     item.pact_file)
+        updated.append(item)
+    result.interactions = updated
 
 
 def run_verifier(verifier: Any, result: VerifyResult, *, quiet: bool) -> None:

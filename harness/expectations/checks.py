@@ -77,6 +77,9 @@ def check_turn(expect: TurnExpect, turn: Turn) -> list[Mismatch]:
     out = _Collector(turn_label(turn), expect.origin)
     if expect.task is not None and turn.task != expect.task:
         out.add("task", expect.task, turn.task, routing_detail(turn, expect.task))
+    elif expect.no_task and turn.task is not None:
+        out.add("task", None, turn.task, "`task: null` expects that no task ran (e.g. a URL fallback)\n"
+                + routing_detail(turn, None))
     if expect.confidence is not None and not expect.confidence.holds(turn.confidence):
         already = bool(out.found) and out.found[-1].key == "task"  # the routing is explained once
         out.add("confidence", Expected(str(expect.confidence)), turn.confidence,
@@ -104,6 +107,8 @@ def routing_detail(turn: Turn, wanted: str | None) -> str:
     if len(turn.tasks_run) > 1:
         how += ", tasks run: " + " → ".join(turn.tasks_run)
     lines.append(how)
+    if turn.routing_note:  # the router's own reason, e.g. "best score 0.05 is below min_score 0.1"
+        lines.append(f"why: {turn.routing_note}")
     if turn.ranking:
         lines.append("top candidates:")
         width = max(len(c.task) for c in turn.ranking[:TOP_CANDIDATES])

@@ -47,12 +47,22 @@ class Measure:
     missed: list[str] = field(default_factory=list)
 
     @property
-    def percent(self) -> float:
-        return 100.0 * self.covered / self.total if self.total else 100.0
+    def percent(self) -> float | None:
+        """None when there is nothing to cover ("n/a"): 0 of 0 is not 100%, and a limit on it means nothing."""
+        return 100.0 * self.covered / self.total if self.total else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "covered": self.covered, "percent": round(self.percent, 1),
+        return {"total": self.total, "covered": self.covered, "percent": _rounded(self.percent),
                 "missed": self.missed}
+
+
+def _rounded(percent: float | None) -> float | None:
+    return round(percent, 1) if percent is not None else None
+
+
+def percent_text(percent: float | None) -> str:
+    """`87.5%`, or `n/a` for a dimension with no items (a bot-only run has no transitions)."""
+    return f"{percent:.1f}%" if percent is not None else "n/a"
 
 
 def _measure(universe: Iterable[str], seen: set[str]) -> Measure:
@@ -92,17 +102,17 @@ class CoverageReport:
         return total
 
     @property
-    def task_percent(self) -> float:
+    def task_percent(self) -> float | None:
         return self._sum(b.tasks for b in self.bots).percent
 
     @property
-    def transition_percent(self) -> float:
+    def transition_percent(self) -> float | None:
         return self._sum(f.transitions for f in self.flows).percent
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "cases": self.cases,
-            "summary": {"tasks": round(self.task_percent, 1), "transitions": round(self.transition_percent, 1)},
+            "summary": {"tasks": _rounded(self.task_percent), "transitions": _rounded(self.transition_percent)},
             "bots": [{"path": b.path, **{k: getattr(b, k).to_dict() for k in ("tasks", "samples", "fields",
                                                                              "questions")}} for b in self.bots],
             "flows": [{"path": f.path, "widgets": f.widgets.to_dict(), "transitions": f.transitions.to_dict()}
@@ -345,15 +355,15 @@ _FLOW_ROWS = (("widgets", "widgets entered"), ("transitions", "transitions taken
 
 
 def coverage_text(report: CoverageReport, *, max_missed: int = 50) -> str:
-    lines = [f"coverage of {report.cases} case(s): tasks {report.task_percent:.1f}%, "
-             f"transitions {report.transition_percent:.1f}%"]
+    lines = [f"coverage of {report.cases} case(s): tasks {percent_text(report.task_percent)}, "
+             f"transitions {percent_text(report.transition_percent)}"]
     for kind, items, rows in (("bot", report.bots, _BOT_ROWS), ("flow", report.flows, _FLOW_ROWS)):
         for item in items:
             lines.append("")
             lines.append(f"{kind} {item.path}")
             for key, label in rows:
                 m: Measure = getattr(item, key)
-                lines.append(f"  {label:<24} {m.covered:>4}/{m.total:<4} {m.percent:5.1f}%")
+                lines.append(f"  {label:<24} {m.covered:>4}/{m.total:<4} {percent_text(m.percent):>6}")
                 shown = m.missed[:max_missed]
                 for name in shown:
                     lines.append(f"    missed: {name}")
@@ -371,8 +381,8 @@ def coverage_json(report: CoverageReport) -> str:
 def coverage_html_section(report: CoverageReport) -> str:
     """The coverage tables as an HTML fragment (the HTML report embeds it)."""
     esc = html.escape
-    parts = [f"<p class='cov-summary'>Tasks {report.task_percent:.1f}% · transitions "
-             f"{report.transition_percent:.1f}% over {report.cases} case(s)</p>"]
+    parts = [f"<p class='cov-summary'>Tasks {percent_text(report.task_percent)} · transitions "
+             f"{percent_text(report.transition_percent)} over {report.cases} case(s)</p>"]
     for kind, items, rows in (("Bot", report.bots, _BOT_ROWS), ("Flow", report.flows, _FLOW_ROWS)):
         for item in items:
             parts.append(f"<h3>{kind} <code>{esc(item.path)}</code></h3><table class='cov'>"
@@ -380,8 +390,9 @@ def coverage_html_section(report: CoverageReport) -> str:
             for key, label in rows:
                 m: Measure = getattr(item, key)
                 missed = "".join(f"<li>{esc(name)}</li>" for name in m.missed)
-                parts.append(f"<tr><td>{esc(label)}</td><td>{m.covered}/{m.total}</td>"
-                             f"<td><meter min='0' max='100' value='{m.percent:.1f}'></meter> {m.percent:.1f}%</td>"
+                meter = (f"<meter min='0' max='100' value='{m.percent:.1f}'></meter> {m.percent:.1f}%"
+                         if m.percent is not None else "n/a")
+                parts.append(f"<tr><td>{esc(label)}</td><td>{m.covered}/{m.total}</td><td>{meter}</td>"
                              f"<td><ul>{missed}</ul></td></tr>")
             parts.append("</table>")
     return "\n".join(parts)
@@ -414,15 +425,22 @@ def format_for_path(path: str | Path) -> str:
 
 def coverage_failures(report: CoverageReport, *, tasks: float | None = None,
                       transitions: float | None = None) -> list[str]:
-    """One line per `--fail-under-*` limit the report is below (empty: all limits met)."""
+    """One line per `--fail-under-*` limit the report is below (empty: all limits met). A limit on a
+    dimension with nothing to cover fails too, saying so: a gate that cannot measure is not a pass."""
     failed = []
-    if tasks is not None and report.task_percent < tasks:
-        failed.append(f"task coverage {report.task_percent:.1f}% is below {tasks:g}%")
-    if transitions is not None and report.transition_percent < transitions:
-        failed.append(f"transition coverage {report.transition_percent:.1f}% is below {transitions:g}%")
+    for name, limit, percent, option, absent in (
+            ("task", tasks, report.task_percent, "--fail-under-tasks", "no bot tasks in the results"),
+            ("transition", transitions, report.transition_percent, "--fail-under-transitions",
+             "no Studio flow ran, so there are no transitions")):
+        if limit is None:
+            continue
+        if percent is None:
+            failed.append(f"{name} coverage is n/a ({absent}): {option} {limit:g} cannot be checked")
+        elif percent < limit:
+            failed.append(f"{name} coverage {percent:.1f}% is below {limit:g}%")
     return failed
 
 
 __all__ = ["COVERAGE_FORMATS", "BotCoverage", "CoverageReport", "FlowCoverage", "Measure", "compute_coverage",
            "coverage_failures", "coverage_html", "coverage_json", "coverage_output", "coverage_text",
-           "format_for_path", "load_results"]
+           "format_for_path", "load_results", "percent_text"]

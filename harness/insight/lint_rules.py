@@ -106,6 +106,9 @@ class LintFinding(HarnessError):
 class LintConfig:
     disabled: frozenset[str] = frozenset()
     per_file: tuple[tuple[str, frozenset[str]], ...] = ()  # (glob, rule ids)
+    # AP104 routes samples with this confidence threshold: `[tool.autopilot-harness] threshold` or
+    # `lint --threshold`, so lint judges samples as `run`, chat and pytest route them (None: the default).
+    threshold: float | None = None
 
     def enabled(self, rule_id: str, path: str | None = None) -> bool:
         if rule_id in self.disabled:
@@ -262,7 +265,7 @@ def lint_assistant(assistant: Assistant, *, flows: Sequence[Flow] = (), config: 
     if find.wants("AP103"):
         _duplicate_samples(assistant, find)
     if route_samples and find.wants("AP104"):
-        _misrouted_samples(assistant, find)
+        _misrouted_samples(assistant, find, threshold=find.config.threshold)
     if find.wants("AP105"):
         _ends_early(assistant, flow_tasks, find)
     return find.findings
@@ -291,12 +294,12 @@ def _duplicate_samples(assistant: Assistant, find: _Finder) -> None:
 MAX_LEAVE_ONE_OUT = 1500  # samples; above this AP104 routes against the full model only (speed)
 
 
-def _misrouted_samples(assistant: Assistant, find: _Finder) -> None:
+def _misrouted_samples(assistant: Assistant, find: _Finder, *, threshold: float | None = None) -> None:
     """AP104: route each sample with a model trained without it (leave-one-out) — where it goes instead."""
     from harness.engines.autopilot.runtime import AutopilotRuntime
     from harness.errors import EngineError
 
-    runtime = AutopilotRuntime()
+    runtime = AutopilotRuntime() if threshold is None else AutopilotRuntime(threshold=threshold)
     total = sum(len(t.samples) for t in assistant.tasks)
     try:
         full = runtime.train(assistant)

@@ -22,10 +22,22 @@ from typing import Any
 
 from harness.errors import LoadError, SchemaError, UsageError
 from harness.insight.lint_rules import sample_utterance
-from harness.models.assistant import Assistant
+from harness.models.assistant import Assistant, task_target
 from harness.sources import load_source
 
 NONE_LABEL = "(none)"
+# Labels of extra utterances that mean "the bot should fall back" (out of scope): this word, the fallback
+# task's name (`fallback_labels`) or an empty label. They count as correct when nothing routes.
+FALLBACK_LABEL = "fallback"
+
+
+def fallback_labels(assistant: Assistant) -> set[str]:
+    """The labels read as "should fall back": `fallback`, '' and the task `defaults.fallback` names."""
+    labels = {FALLBACK_LABEL, ""}
+    target = task_target(assistant.defaults.fallback or "")
+    if target:
+        labels.add(target)
+    return labels
 
 
 @dataclass(frozen=True)
@@ -157,10 +169,17 @@ def evaluate(assistant: Assistant, *, folds: int | None = 5, extra: Sequence[tup
     extra_eval = None
     if extra:
         full = runtime.train(assistant)
+        falls_back = fallback_labels(assistant)
         extra_predictions = []
         for text, gold in extra:
             routing = full.route(text)
-            extra_predictions.append(Prediction(text, gold, routing.task or NONE_LABEL, float(routing.confidence)))
+            # "Should fall back" is one label, (none): routing to no task is then the right answer, and
+            # so is routing to the fallback task itself (it runs either way).
+            predicted = routing.task or NONE_LABEL
+            if gold.strip() in falls_back:
+                gold = NONE_LABEL
+                predicted = NONE_LABEL if predicted in falls_back else predicted
+            extra_predictions.append(Prediction(text, gold, predicted, float(routing.confidence)))
         extra_eval = score(extra_predictions, labels)
     return NluReport(assistant.unique_name, method, cv, extra_eval)
 

@@ -463,6 +463,16 @@ class _Checker:
                     hint = ATTRIBUTES_HINT if spec.type == "send-to-flex" and key == "attributes" else None
                     self.error(SchemaError, f"{label}: property '{key}' {problem}",
                                f"{here}/{escape_pointer(key)}{sub_pointer}", hint)
+        for key, choices in spec.choices.items():
+            value = properties.get(key)
+            # Liquid or a ${PLACEHOLDER} is only known at run time (the engine checks the rendered value).
+            if not isinstance(value, str) or any(mark in value for mark in ("{{", "{%", "${")):
+                continue
+            if not choices.allows(value):
+                allowed = " or ".join(choices.values)
+                extra = " (a ;charset=… parameter is fine)" if choices.media_type else ""
+                self.error(SchemaError, f"{label}: property '{key}' is {value!r}; {spec.type} takes "
+                           f"{allowed}{extra}", f"{here}/{escape_pointer(key)}")
 
 
 _KIND_WORDS: dict[str, str] = {

@@ -30,6 +30,7 @@ import ast
 import difflib
 import functools
 import itertools
+import json
 import math
 import os
 import re
@@ -188,11 +189,14 @@ class TurnExpect:
     replies: tuple[TextMatch, ...] | None = None
     memory: Mapping[str, Any] | None = None  # subset; dotted keys are paths
     ended: bool | None = None
+    # `task: null`: no task may have run (a URL fallback, a flow-only turn); `task` None alone means
+    # "not checked", so the explicit null needs its own flag.
+    no_task: bool = False
     origin: Origin = field(default_factory=lambda: Origin(None), compare=False)
 
     @property
     def is_empty(self) -> bool:
-        return all(getattr(self, name) is None for name in _TURN_KEYS)
+        return not self.no_task and all(getattr(self, name) is None for name in _TURN_KEYS)
 
 
 _TURN_KEYS = ("task", "confidence", "next_best_task", "fields", "replies", "memory", "ended")
@@ -356,6 +360,7 @@ class ScenarioFile:
     includes: tuple[Path, ...] = ()  # every parts file read (for caches and watchers)
     source: Source | None = field(default=None, compare=False, repr=False)
     contracts: ContractsSpec = field(default_factory=ContractsSpec)  # pacts fed and Twilio rules
+    handoff_widget: str | None = None  # the HTTP Request widget whose request is the hand-off
 
     @property
     def workflow(self) -> Path | None:
@@ -647,6 +652,7 @@ class _Loader:
             return None
 
         bots = self.sid_paths(data.get("bot"), "/bot")
+        self.check_bot_sids(data)
         workflows = self.sid_paths(data.get("workflow"), "/workflow")
         subflows = {sid: p for sid, raw in (data.get("subflows") or {}).items()
                     if (p := self.file(raw, self.root.child("subflows", sid))) is not None}
@@ -684,7 +690,29 @@ class _Loader:
             source=self.source,
             contracts=parse_contracts(data.get("contracts"), folder=self.pact_folder,
                                       file=lambda raw, at: self.file(raw, self.root.child(*at))),
+            handoff_widget=self.handoff_widget(data),
         )
+
+    def handoff_widget(self, data: Mapping[str, Any]) -> str | None:
+        """`handoff_widget:` names a widget of the flow (checked when the flow file is readable JSON)."""
+        name = data.get("handoff_widget")
+        if name is None:
+            return None
+        at = self.root.child("handoff_widget")
+        if "flow" not in data:
+            self.error(ReferenceProblem, "handoff_widget needs a `flow:` (it names one of its widgets)", at)
+            return name
+        flow_path = self.resolve(data["flow"], self.root.child("flow"))
+        try:
+            states = json.loads(flow_path.read_text(encoding="utf-8")).get("states")
+        except (OSError, ValueError, AttributeError):
+            return name  # the flow's own loader reports an unreadable flow
+        names = [s.get("name") for s in states if isinstance(s, dict)] if isinstance(states, list) else []
+        if names and name not in names:
+            close = difflib.get_close_matches(name, [n for n in names if isinstance(n, str)], n=1)
+            self.error(ReferenceProblem, f"the flow has no widget {name!r}", at,
+                       f"did you mean {close[0]!r}?" if close else "name a widget of the flow")
+        return name
 
     def pact_folder(self, raw: str, at: tuple[str, ...]) -> Path | None:
         """A folder pacts are written to: it may not exist yet, but its parent must."""
@@ -706,6 +734,35 @@ class _Loader:
             return {None: found} if found is not None else {}
         return {sid: p for sid, value in raw.items()
                 if (p := self.file(value, at.child(sid), folder_file="schema.json")) is not None}
+
+    def check_bot_sids(self, data: Mapping[str, Any]) -> None:
+        """A `bot: {UA…: path}` map naming none of the SIDs the flow's Autopilot widgets use would fail
+        every case at run time: say so here, with the flow's SIDs (checked when the flow file is readable
+        JSON; its own loader reports it otherwise)."""
+        raw = data.get("bot")
+        if not isinstance(raw, dict) or "flow" not in data:
+            return
+        try:
+            document = json.loads(self.resolve(data["flow"], self.root.child("flow")).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(document, dict) and isinstance(document.get("definition"), dict):
+            document = document["definition"]  # the REST API's shape: the definition inside
+        states = document.get("states") if isinstance(document, dict) else None
+        used = [str((state.get("properties") or {}).get("autopilot_assistant_sid", ""))
+                for state in states if isinstance(state, dict) and state.get("type") == "send-to-auto-pilot"
+                and isinstance(state.get("properties") or {}, dict)] if isinstance(states, list) else []
+        if not used or any("{" in sid for sid in used) or any(sid in used for sid in raw):
+            return  # no Autopilot widget, a SID known only at run time (Liquid), or a match
+        known = list(dict.fromkeys(used))
+        first = next(iter(raw))
+        close = difflib.get_close_matches(str(first), known, n=1, cutoff=0.5)
+        self.error(ReferenceProblem,
+                   f"no Autopilot widget of {data['flow']} uses {', '.join(map(str, raw))}; "
+                   f"the flow's assistant SIDs: {', '.join(known)}",
+                   self.root.child("bot", str(first)),
+                   (f"did you mean {close[0]}? " if close else "")
+                   + "key the map by the widgets' autopilot_assistant_sid")
 
     def check_clock(self, clock: str) -> None:
         try:
@@ -931,7 +988,8 @@ class _Loader:
                             for i, item in enumerate(raw["replies"]))
         return TurnExpect(
             task=raw.get("task"), confidence=confidence, next_best_task=raw.get("next_best_task"),
-            fields=fields, replies=replies, memory=raw.get("memory"), ended=raw.get("ended"), origin=origin,
+            fields=fields, replies=replies, memory=raw.get("memory"), ended=raw.get("ended"),
+            no_task="task" in raw and raw["task"] is None, origin=origin,
         )
 
     def text_match(self, raw: Any, origin: Origin) -> TextMatch:

@@ -9,12 +9,17 @@
         response_schema: …                    # optional
         provider_state: hand-offs are accepted                           # the default
         response_keys: [ticket_id]            # default: `widgets.<widget>.parsed.*` the flow reads
+        mode: write                           # write (default) | check: compare with the committed pact
       rules:                                  # Twilio rules Pact cannot express (on by default)
         forbidden: [loyalty_pin]              # added to the built-in PII list
         max_attributes: 1024                  # Send to Flex's limit
         cards: true                           # Luhn-checked card numbers
         ssn: true
+        disable: [twilio.autopilot-from]      # turn single rules off by id
       # `rules: false` turns the Twilio rules off for this file
+
+`mode` is the file's default; `AUTOPILOT_HARNESS_PACT_MODE` and `autopilot-harness run --write-pacts /
+--check-pacts` override it (harness.contracts.scenario_runs.pact_mode).
 
 Plain data only: the contract face (`harness.contracts.scenario_runs`) turns it into pact writers and
 `TwilioRules`. The shape is checked by scenario.schema.json; `parse_contracts` resolves the paths.
@@ -28,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_HTTP_PROVIDER_STATE = "hand-offs are accepted"
+PACT_MODES = ("write", "check")
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class HttpContract:
     response_schema: Path | None = None
     provider_state: str = DEFAULT_HTTP_PROVIDER_STATE
     response_keys: tuple[str, ...] | None = None  # None: what the flow's templates read
+    mode: str | None = None  # "write" | "check"; None: not set in the file (the environment decides)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class RulesSpec:
     max_attributes: int | None = None  # None: Send to Flex's 1024 characters
     cards: bool = True
     ssn: bool = True
+    disable: tuple[str, ...] = ()  # rule ids switched off (twilio_rules.RULE_IDS)
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ def parse_contracts(raw: Mapping[str, Any] | None, *, folder: PathResolver, file
                 body_schema=body_schema, response_schema=response_schema,
                 provider_state=spec.get("provider_state", DEFAULT_HTTP_PROVIDER_STATE),
                 response_keys=tuple(keys) if keys is not None else None,
+                mode=spec.get("mode"),
             )
     rules_raw = raw.get("rules", True)
     if rules_raw is False:
@@ -93,7 +102,8 @@ def parse_contracts(raw: Mapping[str, Any] | None, *, folder: PathResolver, file
         rules = RulesSpec(enabled=bool(rules_raw.get("enabled", True)),
                           forbidden=tuple(rules_raw.get("forbidden") or ()),
                           max_attributes=rules_raw.get("max_attributes"),
-                          cards=bool(rules_raw.get("cards", True)), ssn=bool(rules_raw.get("ssn", True)))
+                          cards=bool(rules_raw.get("cards", True)), ssn=bool(rules_raw.get("ssn", True)),
+                          disable=tuple(rules_raw.get("disable") or ()))
     else:
         rules = RulesSpec()
     return ContractsSpec(http=http, rules=rules)

@@ -25,7 +25,7 @@ Choices where the sources are thin [uncertain]:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -43,6 +43,25 @@ NO_MATCH_EVENT = "noMatch"
 CONTENT_TEMPLATE = "content_template"
 
 
+#: make-http-request's `method` and `content_type` values (reference/studio.md §2.7; every real flow uses them).
+HTTP_METHODS: tuple[str, ...] = ("GET", "POST")
+HTTP_CONTENT_TYPES: tuple[str, ...] = ("application/x-www-form-urlencoded", "application/json")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The values a property may take. `media_type`: compare the media type only, ignoring case and
+    parameters (`application/json;charset=utf-8` is `application/json`); else the exact text."""
+
+    values: tuple[str, ...]
+    media_type: bool = False
+
+    def allows(self, value: str) -> bool:
+        if self.media_type:
+            return value.split(";", 1)[0].strip().lower() in self.values
+        return value.strip() in self.values
+
+
 @dataclass(frozen=True)
 class WidgetSpec:
     """What we know of one widget type."""
@@ -54,6 +73,8 @@ class WidgetSpec:
     repeatable_events: frozenset[str] = frozenset()  # events that may appear on several transitions
     waits: bool = False  # suspends the execution until a reply, a callback or a timeout
     note: str = ""
+    # property → allowed values, checked when the value is plain text (Liquid is checked at run time)
+    choices: Mapping[str, Choices] = field(default_factory=lambda: MappingProxyType({}))
 
     def required_for(self, properties: Mapping[str, Any]) -> tuple[str, ...]:
         """The required property keys for these property values (a content template needs no `body`)."""
@@ -100,7 +121,9 @@ _SPECS: tuple[WidgetSpec, ...] = (
     _spec("run-subflow", ("completed", "failed"), ("flow_sid", "flow_revision"), {"parameters": "pairs"},
           waits=True),
     _spec("make-http-request", ("success", "failed"), ("method", "content_type", "url"),
-          {"body": "string", "parameters": "pairs", "add_twilio_auth": "scalar"}),
+          {"body": "string", "parameters": "pairs", "add_twilio_auth": "scalar"},
+          choices=MappingProxyType({"method": Choices(HTTP_METHODS),
+                                    "content_type": Choices(HTTP_CONTENT_TYPES, media_type=True)})),
     _spec("run-function", ("success", "fail"), ("url",),
           {"service_sid": "string", "environment_sid": "string", "function_sid": "string",
            "parameters": "pairs"}),
@@ -188,6 +211,7 @@ def is_checked(spec: WidgetSpec | None) -> bool:
 
 
 __all__ = [
-    "CONTENT_TEMPLATE", "LEGACY_TYPES", "MATCH_EVENT", "NO_MATCH_EVENT", "SPLIT_CONDITION_TYPES",
-    "UNCHECKED_TYPES", "WIDGET_SPECS", "PropertyKind", "WidgetSpec", "is_checked", "widget_spec",
+    "CONTENT_TEMPLATE", "HTTP_CONTENT_TYPES", "HTTP_METHODS", "LEGACY_TYPES", "MATCH_EVENT", "NO_MATCH_EVENT",
+    "SPLIT_CONDITION_TYPES",
+    "UNCHECKED_TYPES", "WIDGET_SPECS", "Choices", "PropertyKind", "WidgetSpec", "is_checked", "widget_spec",
 ]

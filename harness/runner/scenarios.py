@@ -16,6 +16,8 @@ The JSON of `SuiteResult.to_json()` is the contract for reporters (docs/run-resu
 from __future__ import annotations
 
 import contextlib
+import difflib
+import fnmatch
 import json
 import os
 import re
@@ -46,7 +48,7 @@ from harness.expectations import (
     format_mismatches,
     show,
 )
-from harness.models.scenario import Scenario, ScenarioFile, load_scenario_file
+from harness.models.scenario import Scenario, ScenarioFile, TurnSpec, load_scenario_file
 from harness.runner.session import DEFAULT_AUTH_TOKEN, Session, SessionOptions
 from harness.transcript import Transcript
 
@@ -64,6 +66,8 @@ __all__ = [
     "SuiteResult",
     "collect_files",
     "golden_document",
+    "golden_folder",
+    "golden_orphans",
     "golden_path",
     "keyword_matcher",
     "options_for",
@@ -125,7 +129,8 @@ def _options_key(options: SessionOptions) -> tuple[Any, ...]:
 # A check a face adds to every case (the contract face: pacts and Twilio rules on each hand-off). It runs
 # after the conversation, sees the file, the concrete scenario and the transcript, and returns mismatches;
 # the runner cannot import the faces, so they hand their checks in (SessionPool / run_suite).
-CaseCheck = Callable[[ScenarioFile, Scenario, Transcript], list[Mismatch]]
+# A check with a true `wants_outcome` attribute is also passed `failed=` (the case has mismatches already).
+CaseCheck = Callable[..., list[Mismatch]]
 
 
 class SessionPool:
@@ -327,13 +332,19 @@ def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario
         _replay(pool, scenario_file, scenario, result)
         return
     session = _start(pool, scenario_file, scenario)
+    unknown = unknown_task_names(scenario, session.assistants.values())
+    if unknown:  # a misspelt task is invalid input (exit 2), not a routing failure to puzzle over
+        raise _StartFailed(HarnessErrors(unknown))
     # The seed names the file and the case, not the path: goldens must not change with the checkout folder.
     session.reset(f"{Path(scenario_file.path).name}::{scenario.id}")
     conversation = session.conversation(channel=scenario.channel, user=scenario.user,
-                                        target_task=scenario.target_task, memory=scenario.memory or None)
+                                        target_task=scenario.target_task, memory=scenario.memory or None,
+                                        handoff_widget=scenario_file.handoff_widget)
     engine_time = 0.0
+    number, spec = 0, None
     try:
         for spec in scenario.turns:
+            number += 1  # 1-based, for the error message below
             before = time.perf_counter()
             try:
                 if spec.wait is not None:
@@ -345,8 +356,9 @@ def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario
                 engine_time += time.perf_counter() - before
             result.mismatches += check_turn(spec.expect, turn)
     except HarnessError as err:
-        # The conversation cannot continue; what was checked so far stays in the result.
-        result.error = err.render()
+        # The conversation cannot continue; what was checked so far stays in the result. The message
+        # names the turn: a failing Function's error tells only its URL and status.
+        result.error = f"{spec_label(number, spec)}: {err.render()}" if spec is not None else err.render()
     finally:
         result.engine_time = engine_time
         try:
@@ -356,7 +368,45 @@ def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario
     if result.error is None:
         result.mismatches += check_scenario(scenario.expect, result.transcript, queue_of=session.queue_name)
         for check in pool.case_checks:
-            result.mismatches += check(scenario_file, scenario, result.transcript)
+            if getattr(check, "wants_outcome", False):
+                # e.g. the contract check: a case that already failed must not write its pact interaction
+                result.mismatches += check(scenario_file, scenario, result.transcript,
+                                           failed=bool(result.mismatches))
+            else:
+                result.mismatches += check(scenario_file, scenario, result.transcript)
+
+
+def spec_label(number: int, spec: TurnSpec) -> str:
+    """`turn 2 ("I need towels")` or `turn 3 (wait 14400 s)`: a turn as failures name it."""
+    if spec.wait is not None:
+        return f"turn {number} (wait {spec.wait:g} s)"
+    text = spec.user or ""
+    return f"turn {number} ({show(text if len(text) <= 40 else text[:39] + '…')})"
+
+
+def unknown_task_names(scenario: Scenario, assistants: Iterable[Any]) -> list[HarnessError]:
+    """`expect.task` / `next_best_task` / `target_task` values no assistant of the session has, each with its
+    file:line:col and the closest real name (a typo otherwise reads as "was not a candidate")."""
+    names: set[str] = set()
+    for assistant in assistants:
+        names.update(task.unique_name for task in assistant.tasks)
+    if not names:
+        return []
+    problems: list[HarnessError] = []
+
+    def check(name: str | None, where: Location) -> None:
+        if name is None or name in names:
+            return
+        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "tasks: " + ", ".join(sorted(names))
+        problems.append(ReferenceProblem(f"the bot has no task '{name}'", where, hint))
+
+    if scenario.target_task is not None:
+        check(scenario.target_task, scenario.location("target_task"))
+    for spec in scenario.turns:
+        check(spec.expect.task, spec.expect.origin.location("task"))
+        check(spec.expect.next_best_task, spec.expect.origin.location("next_best_task"))
+    return problems
 
 
 # --- replay scenarios ---------------------------------------------------------------------------------
@@ -451,9 +501,27 @@ _LOOPBACK = re.compile(r"http://(?:127\.0\.0\.1|localhost):\d+")
 
 def golden_path(scenario: Scenario, scenario_file: str | Path | None = None) -> Path:
     """`<file>.golden/<scenario id>.json` beside the scenario file (`hotel.scenario.yaml` → `hotel.golden/`)."""
-    source = Path(scenario_file or scenario.origin.path or "")
+    folder = golden_folder(scenario_file or scenario.origin.path or "")
+    return folder / (_UNSAFE_NAME.sub("_", scenario.id) + ".json")
+
+
+def golden_folder(scenario_file: str | Path) -> Path:
+    """`hotel.golden/` beside `hotel.scenario.yaml`: where a file's golden transcripts live."""
+    source = Path(scenario_file)
     stem = source.name[: -len(SCENARIO_SUFFIX)] if source.name.endswith(SCENARIO_SUFFIX) else source.stem
-    return source.with_name(f"{stem}.golden") / (_UNSAFE_NAME.sub("_", scenario.id) + ".json")
+    return source.with_name(f"{stem}.golden")
+
+
+def golden_orphans(scenario_file: ScenarioFile, shown: str | Path | None = None) -> list[Path]:
+    """Golden files in the file's `.golden/` folder that belong to none of its scenarios (renamed or
+    deleted ones): stale regression gates nobody checks any more."""
+    where = shown or scenario_file.path
+    folder = golden_folder(where)
+    if not folder.is_dir():
+        return []
+    expected = {golden_path(concrete, where).name
+                for scenario in scenario_file.scenarios for concrete in scenario.expanded()}
+    return sorted(path for path in folder.glob("*.json") if path.name not in expected)
 
 
 def golden_document(scenario: Scenario, transcript: Transcript, scenario_file: str | Path) -> dict[str, Any]:
@@ -577,17 +645,32 @@ def _deep_diff(old: Any, new: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
 # --- a suite ----------------------------------------------------------------------------------------
 
 
+# pytest's default `norecursedirs`: `run` skips the folders pytest skips, so both faces collect the same
+# files (a scenario copied into build/ or a virtualenv is not run twice). A folder given explicitly is
+# searched whatever its name.
+NORECURSE_DIRS = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
+
+
+def _skipped_folder(folder: Path) -> bool:
+    return (any(fnmatch.fnmatch(folder.name, pattern) for pattern in NORECURSE_DIRS)
+            or (folder / "pyvenv.cfg").is_file())  # a virtualenv under any name, as pytest knows them
+
+
 def collect_files(paths: Iterable[str | Path], *, pattern: str = f"*{SCENARIO_SUFFIX}") -> list[Path]:
     """Scenario files: the files given, and every file whose name matches `pattern` (fnmatch, as the
-    plugin's `scenario_glob`) below the folders given (sorted)."""
+    plugin's `scenario_glob`) below the folders given (sorted), skipping `NORECURSE_DIRS` below them."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found += sorted(p for p in path.rglob(pattern)
-                            if p.name.endswith((".yaml", ".yml")) and p.is_file()
-                            and not any(part.startswith(".") or part == "node_modules"
-                                        for part in p.relative_to(path).parts))
+            inside: list[Path] = []
+            for folder, subfolders, names in os.walk(path):
+                # Pruned in place: os.walk then never enters node_modules and the like (fast, too).
+                subfolders[:] = [d for d in subfolders if not _skipped_folder(Path(folder) / d)]
+                inside += [Path(folder) / name for name in names
+                           if fnmatch.fnmatch(name, pattern) and name.endswith((".yaml", ".yml"))
+                           and not name.startswith(".")]
+            found += sorted(inside)
         elif path.is_file():
             found.append(path)
         else:
@@ -606,6 +689,8 @@ class SuiteResult:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration: float = 0.0
     deselected: int = 0
+    golden_orphans: list[str] = field(default_factory=list)  # golden files of no scenario (kept)
+    golden_pruned: list[str] = field(default_factory=list)  # ... removed by --update-golden
 
     def count(self, status: str) -> int:
         return sum(1 for case in self.cases if case.status == status)
@@ -635,6 +720,9 @@ class SuiteResult:
             "summary": self.summary,
             "files": self.files,
             "cases": [case.to_dict() for case in self.cases],
+            # Only when there is something to say (the key may grow; docs/run-results.md).
+            **({"golden": {"orphans": self.golden_orphans, "pruned": self.golden_pruned}}
+               if self.golden_orphans or self.golden_pruned else {}),
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -683,6 +771,7 @@ def run_suite(
                 continue
             pool.remember(scenario_file)
             suite.files[shown] = file_info(scenario_file)
+            deselected = suite.deselected
             for scenario in scenario_file.scenarios:
                 for concrete in scenario.expanded():
                     if select is not None and not select(shown, concrete):
@@ -692,8 +781,21 @@ def run_suite(
                     suite.cases.append(result)
                     if progress:
                         progress(result)
+            _sweep_goldens(suite, scenario_file, shown,
+                           prune=update_golden and select is None and suite.deselected == deselected)
     suite.duration = time.perf_counter() - clock
     return suite
+
+
+def _sweep_goldens(suite: SuiteResult, scenario_file: ScenarioFile, shown: str, *, prune: bool) -> None:
+    """Golden files of scenarios the file no longer has: removed when `--update-golden` ran the whole
+    file (under -k/--tag the rest of the file did not run, so nothing is removed), else listed."""
+    for orphan in golden_orphans(scenario_file, shown):
+        if prune:
+            orphan.unlink(missing_ok=True)
+            suite.golden_pruned.append(display_path(orphan))
+        else:
+            suite.golden_orphans.append(display_path(orphan))
 
 
 # --- selecting: -k and tags ---------------------------------------------------------------------------

@@ -243,15 +243,20 @@ class Session:
         raise UsageError(f"no bot for assistant SID {sid!r} (known: {known})")
 
     def conversation(self, *, channel: str = "sms", user: str | None = None, target_task: str | None = None,
-                     memory: Mapping[str, Any] | None = None) -> BotConversation | FlowConversation:
-        """One user's conversation: through the flow when the session has one, else with the bot."""
+                     memory: Mapping[str, Any] | None = None, handoff_widget: str | None = None
+                     ) -> BotConversation | FlowConversation:
+        """One user's conversation: through the flow when the session has one, else with the bot.
+
+        `handoff_widget` names the HTTP Request widget whose request is the flow's HTTP hand-off
+        (`FlowConversation.handoff`); without it the default rule picks one."""
         if self.flow is not None:
             if target_task or memory:
                 raise UsageError(
                     "target_task and memory apply to a conversation with the bot alone; through a flow, the "
                     "Autopilot widget's target_task and memory_parameters decide them",
                     hint="set them on the widget in the flow, or drop the flow for this scenario")
-            return FlowConversation(self.flow, channel=channel, user=user or default_user(channel))
+            return FlowConversation(self.flow, channel=channel, user=user or default_user(channel),
+                                    handoff_widget=handoff_widget)
         return BotConversation(self.bot(None), channel=channel, user=user or default_user(channel),
                                target_task=target_task, memory=memory)
 
@@ -323,8 +328,9 @@ FLEX_CHANNEL_TYPES = {"chat": "web", "messenger": "facebook"}
 class FlowConversation:
     """One user talking through a Studio flow: each message is an inbound message to the flow."""
 
-    def __init__(self, loaded: Any, *, channel: str, user: str) -> None:
+    def __init__(self, loaded: Any, *, channel: str, user: str, handoff_widget: str | None = None) -> None:
         self._loaded = loaded
+        self.handoff_widget = handoff_widget
         self._channel = channel
         self._user = user
         self._sids = loaded.environment.sids
@@ -441,13 +447,67 @@ class FlowConversation:
                     "queue": task.get("task_queue_friendly_name") or task.get("task_queue_sid"),
                     "queue_sid": task.get("task_queue_sid"), "priority": task.get("priority"),
                     "task_sid": task.get("sid"), "routing": task.get("routing")}
-        if self.execution.http_requests:
-            request = self.execution.http_requests[-1]
-            return {"kind": "http", "widget": request.get("widget"), "method": request.get("method"),
-                    "url": request.get("url"), "headers": request.get("headers"),
-                    "body": _parsed_body(request), "status": request.get("status"),
-                    "response": request.get("response")}
-        return None
+        request = handoff_request(self.execution.steps, self.execution.http_requests,
+                                  widget=self.handoff_widget)
+        if request is None:
+            return None
+        handoff = {"kind": "http", "widget": request.get("widget"), "method": request.get("method"),
+                   "url": request.get("url"), "headers": request.get("headers"),
+                   "body": _parsed_body(request), "status": request.get("status"),
+                   "response": request.get("response")}
+        if request.get("query"):
+            handoff["query"] = dict(request["query"])  # a GET's parameters (the URL carries none of them)
+        return handoff
+
+
+HTTP_WIDGETS = ("make-http-request", "run-function")
+
+
+def handoff_request(steps: Sequence[Mapping[str, Any]], requests: Sequence[Mapping[str, Any]], *,
+                    widget: str | None = None) -> Mapping[str, Any] | None:
+    """Which recorded HTTP request is the hand-off to a contact center.
+
+    With `widget`: that widget's last request (any method). Else the last make-http-request POST made
+    after an Autopilot widget's session ended (the bot handed the guest over), else the last
+    make-http-request POST. Run Function calls and GET lookups (opening hours, analytics) never are.
+    """
+    if widget is not None:
+        return next((r for r in reversed(requests) if r.get("widget") == widget), None)
+    calls = _typed_calls(steps, requests)
+    posts = [(request, after) for request, kind, after in calls
+             if kind == "make-http-request" and str(request.get("method", "")).upper() == "POST"]
+    after_bot = [request for request, after in posts if after]
+    if after_bot:
+        return after_bot[-1]
+    return posts[-1][0] if posts else None
+
+
+def _typed_calls(steps: Sequence[Mapping[str, Any]], requests: Sequence[Mapping[str, Any]]
+                 ) -> list[tuple[Mapping[str, Any], str | None, bool]]:
+    """(request, widget type, made after an Autopilot session ended) for each recorded request.
+
+    Steps and requests are logged in the same order (each HTTP widget records its request, then its
+    Step), so the n-th HTTP step is the n-th request; a request without its Step (the widget broke)
+    gets its type from an earlier Step of the same widget."""
+    types = {str(s.get("widget")): str(s.get("type")) for s in steps}
+    found: list[tuple[Mapping[str, Any], str | None, bool]] = []
+    pending = iter(requests)
+    session_ended = False
+    for step in steps:
+        kind = step.get("type")
+        if kind == "send-to-auto-pilot" and step.get("event") == "sessionEnded":
+            session_ended = True
+        elif kind in HTTP_WIDGETS:
+            request = next(pending, None)
+            if request is None:
+                break
+            if request.get("widget") != step.get("widget"):  # out of step: type by name, order unknown
+                found.append((request, types.get(str(request.get("widget"))), False))
+                continue
+            found.append((request, str(kind), session_ended))
+    for request in pending:
+        found.append((request, types.get(str(request.get("widget"))), session_ended))
+    return found
 
 
 class _FreshApp:
@@ -510,5 +570,5 @@ def turn_from_bot(bot_turn: Any, *, index: int, bot: str | None = None, steps: S
         memory=data.get("memory") or {}, ended=bool(data.get("ended")),
         tasks_run=tuple(data.get("tasks_run") or ()), ranking=ranking, routing=data.get("routing"),
         webhooks=tuple(data.get("webhooks") or ()), steps=tuple(steps), bot=bot,
-        handoff=data.get("handoff") or None,
+        handoff=data.get("handoff") or None, routing_note=data.get("routing_note") or None,
     )

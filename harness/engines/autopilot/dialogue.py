@@ -58,6 +58,11 @@ class Reply:
         return data
 
 
+# How a turn's task was chosen when the router did not choose it.
+_NOTES = {"target": "the target task ran without routing", "collect": "an answer to the pending collect question",
+          "digits": "voice digits redirected (listen.voice_digits)", "initiation": "defaults.assistant_initiation"}
+
+
 @dataclass
 class BotTurn:
     """What one user message caused."""
@@ -77,6 +82,7 @@ class BotTurn:
     handoff: dict[str, Any] | None = None
     dialogue_sid: str = ""
     collect: dict[str, Any] | None = None  # the question asked at the end of the turn, if any
+    routing_note: str = ""  # the router's reason (Routing.note), or how the task was chosen without it
 
     @property
     def texts(self) -> list[str]:
@@ -89,7 +95,7 @@ class BotTurn:
             "replies": [r.to_dict() for r in self.replies], "memory": self.memory, "ended": self.ended,
             "tasks_run": list(self.tasks_run), "ranking": list(self.ranking), "routing": self.routing,
             "webhooks": list(self.webhooks), "handoff": self.handoff, "dialogue_sid": self.dialogue_sid,
-            "collect": self.collect,
+            "collect": self.collect, "routing_note": self.routing_note,
         }
 
 
@@ -137,10 +143,15 @@ class Dialogue:
     """A conversation with one trained assistant. Create with `TrainedAssistant.start(...)`."""
 
     def __init__(self, trained: TrainedAssistant, *, sid: str, channel: str, user: str,
-                 memory: Mapping[str, Any] | None = None, target_task: str | None = None) -> None:
+                 memory: Mapping[str, Any] | None = None, target_task: str | None = None,
+                 assistant_sid: str | None = None, channel_info: Mapping[str, Any] | None = None) -> None:
         self.trained = trained
         self.assistant = trained.assistant
         self.sid = sid
+        # The SID this dialogue runs under: the one a Studio widget named (a "*" bot map serves any SID),
+        # else the assistant's own. Webhook AssistantSid and DialoguePayloadUrl use it.
+        self.assistant_sid = assistant_sid or trained.sid
+        self.channel_info: dict[str, Any] = dict(channel_info or {})
         self.channel = channel
         self.user = user
         self.target_task = target_task
@@ -157,6 +168,7 @@ class Dialogue:
         self._confidence: float | None = None
         self._next_best: str | None = None
         self._ranking: tuple[dict[str, Any], ...] = ()
+        self._routing_note = ""
         self.last_activity = trained.clock.now()
         self.timed_out = False
         if target_task is not None and self.assistant.task(target_task) is None:
@@ -236,6 +248,7 @@ class Dialogue:
         self._ranking = tuple({"task": r.task, "score": round(r.score, 4), "sample": r.sample}
                               for r in routed.ranking[:5])
         self._fields = dict(routed.fields)
+        self._routing_note = routed.note
         self._confidence = round(routed.confidence, 4)
         self._next_best = routed.next_best_task
         request.fields = dict(routed.fields)
@@ -247,6 +260,7 @@ class Dialogue:
                     f"no task matched {text!r} and {self.assistant.unique_name} has no defaults.fallback",
                     Location(self.assistant.path, "/defaults/defaults/fallback"),
                 )
+            self._routing_note = f"{routed.note}; ran defaults.fallback ({fallback})"
             self._run_uri(request, fallback, purpose="default")
             return "none"
         self._run_task(request, routed.task)
@@ -466,7 +480,7 @@ class Dialogue:
     # -- bookkeeping ------------------------------------------------------------------------------
 
     def _request_params(self, request: _Request) -> dict[str, str]:
-        assistant_sid = self.trained.sid
+        assistant_sid = self.assistant_sid
         params = {
             "AccountSid": self.trained.account_sid,
             "AssistantSid": assistant_sid,
@@ -486,14 +500,26 @@ class Dialogue:
         return params
 
     def _channel_block(self) -> dict[str, Any]:
+        """`memory.twilio.<channel>`: the keys Autopilot wrote (reference §4.3), filled from `channel_info`
+        (what the Studio widget knows: the flow's address as `To`, its chat_channel/chat_service…)."""
+        info = self.channel_info
         if self.channel == "voice":
-            return {"From": self.user, "To": "", "CallSid": "", "Direction": "inbound"}
-        if self.channel == "chat":
-            return {"From": self.user, "ChannelSid": "", "ServiceSid": "", "AssistantName": ""}
-        if self.channel == "whatsapp":
+            block: dict[str, Any] = {"From": self.user, "To": "", "CallSid": "", "Direction": "inbound"}
+        elif self.channel == "chat":
+            block = {"From": self.user, "ChannelSid": "", "ServiceSid": "", "AssistantName": ""}
+        elif self.channel == "whatsapp":
             who = self.user if self.user.startswith("whatsapp:") else f"whatsapp:{self.user}"
-            return {"From": who, "To": ""}
-        return {"From": self.user, "To": ""}
+            block = {"From": who, "To": ""}
+            to = str(info.get("To") or "")
+            if to and not to.startswith("whatsapp:"):
+                info = {**info, "To": f"whatsapp:{to}"}
+        else:
+            block = {"From": self.user, "To": ""}
+        for key, value in info.items():
+            if key == "Attributes" and isinstance(value, str):
+                value = _json_object_or_text(value)  # Autopilot kept chat Attributes as an object
+            block[key] = value
+        return block
 
     def _end(self) -> None:
         self.ended = True
@@ -520,6 +546,7 @@ class Dialogue:
             handoff=request.handoff,
             dialogue_sid=self.sid,
             collect=collect,
+            routing_note=self._routing_note if routing in ("exact", "scored", "none") else _NOTES.get(routing, ""),
         )
         self.turns.append(turn)
         return turn
@@ -536,6 +563,14 @@ def _speech(value: Any) -> str:
             return _speech(value["say"])
         return ""
     return "" if value is None else str(value)
+
+
+def _json_object_or_text(text: str) -> Any:
+    try:
+        parsed = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return text
+    return parsed if isinstance(parsed, dict) else text
 
 
 def _confidence_text(value: float | None) -> str:

@@ -337,6 +337,8 @@ class Router:
             return Routing(None, confidence, next_best, {}, ranking, "none", note)
         fields = self._scored_fields(best_task, best_sample, norm, slot_values)
         note = f"closest sample {self._sample_text[best_sample]!r} (score {p1:.3f})"
+        if len(scored) == 1:  # (p1 − p2) / p1 with p2 = 0: a weak match alone is "certain"
+            note += "; the only task that scored, so confidence is 1.0 (see min_score)"
         return Routing(name, confidence, next_best, fields, ranking, "scored", note)
 
     def _next_best(self, task_index: int | None) -> str:

@@ -77,9 +77,13 @@ class TrainedAssistant:
         self.router = Router(assistant, resolver=self.resolver, threshold=threshold, fallback_task=fallback)
 
     def start(self, *, channel: str = "sms", user: str = "+15555550100", memory: Mapping[str, Any] | None = None,
-              target_task: str | None = None) -> Dialogue:
+              target_task: str | None = None, assistant_sid: str | None = None,
+              channel_info: Mapping[str, Any] | None = None) -> Dialogue:
+        """Open a dialogue. A Studio widget passes `assistant_sid` (the SID it names, so the widget's outputs
+        and the webhooks agree on one SID) and `channel_info` (the channel block's `To`, `ChannelSid`, …)."""
         return Dialogue(self, sid=self.runtime.sids.make("UK"), channel=channel, user=user, memory=memory,
-                        target_task=target_task or None)
+                        target_task=target_task or None, assistant_sid=assistant_sid,
+                        channel_info=channel_info)
 
     def route(self, text: str, *, candidates: Collection[str] | None = None) -> Routing:
         return self.router.route(text, candidates=candidates)

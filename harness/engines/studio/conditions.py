@@ -8,8 +8,10 @@ Studio's comparison rules (reference/studio.md §2.3, §3.3; the table is in doc
 - Text is compared **trimmed and case-insensitively** ("Studio conditions are not case-sensitive and
   automatically trim leading and trailing spaces of the values").
 - `equal_to`, `not_equal_to`, `matches_any_of`, `does_not_match_any_of` compare **as numbers when both
-  sides are numbers** ("1" equals "1.0"), else as text [uncertain: Studio documents numbers only for
-  less/greater; `SplitRules(numeric_equality=False)` compares text only].
+  sides are plain numbers** ("1" equals "1.0"), else as text [uncertain: Studio documents numbers only for
+  less/greater; `SplitRules(numeric_equality=False)` compares text only]. A plain number has no leading
+  '+' and no leading zero ("0" and "0.5" are fine), so phone numbers ("+15555550100" vs "15555550100")
+  and codes ("007" vs "7", zip "02134") stay text: equal only when written the same.
 - `matches_any_of` / `does_not_match_any_of`: `value` is a comma-separated list; each item is trimmed
   and empty items are ignored.
 - `is_blank` / `is_not_blank` ignore `value` (the console stores a label such as "Is Blank").
@@ -99,6 +101,15 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+# What equality treats as a number: no sign but '-', no leading zero, so identifiers stay text.
+_PLAIN_NUMBER = re.compile(r"-?(?:(?:0|[1-9]\d*)(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _plain_number(text: str) -> float | None:
+    """`text` as a number for equality: None for '+1555…', '007' and anything `_number` refuses."""
+    return _number(text) if _PLAIN_NUMBER.fullmatch(text) else None
+
+
 def _time_of_day(text: str) -> time | None:
     match = _TIME.fullmatch(text)
     if match is None:
@@ -138,7 +149,7 @@ def _show(text: str) -> str:
 
 def _equal(left: str, right: str, rules: SplitRules) -> tuple[bool, str]:
     if rules.numeric_equality:
-        a, b = _number(left), _number(right)
+        a, b = _plain_number(left), _plain_number(right)
         if a is not None and b is not None:
             return a == b, " (as numbers)"
     return left.casefold() == right.casefold(), ""

@@ -19,6 +19,7 @@ Autopilot widget, gather-input-on-call, run-subflow while its child waits) park 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -163,10 +164,14 @@ class StudioEnvironment:
         allow_network: bool = False,
         widget_events: Mapping[str, str] | None = None,
         liquid: StudioLiquid | None = None,
+        sign_requests: bool = True,
+        sign_local_url: bool = False,
     ) -> None:
         """`allow_network`: let HTTP widgets call URLs the URL map does not cover (loopback URLs are
         always allowed); off by default so a flow never reaches the internet or real Twilio by accident.
         `widget_events`: widget name (or type) → the event a voice widget takes instead of its default.
+        `sign_requests`: HTTP Request and Run Function send `X-Twilio-Signature` (auth token over the URL
+        as the flow writes it; `sign_local_url=True` signs the URL actually called, after the URL map).
         """
         if step_limit < 1:
             raise UsageError(f"step_limit must be at least 1, got {step_limit}")
@@ -183,9 +188,20 @@ class StudioEnvironment:
         self.allow_network = allow_network
         self.widget_events: dict[str, str] = dict(widget_events or {})
         self.liquid = liquid or StudioLiquid(clock=clock)
+        self.sign_requests = sign_requests
+        self.sign_local_url = sign_local_url
+        self._validator: Any = None
         self._bots = bots
         self._bot_cache: dict[str, BotPort] = {}
         self._loaded_subflows: dict[str, LoadedFlow] = {}
+
+    def request_validator(self) -> Any:
+        """The `twilio` package's RequestValidator for this account's auth token (signs HTTP widgets)."""
+        if self._validator is None:
+            from twilio.request_validator import RequestValidator  # import cost only when used
+
+            self._validator = RequestValidator(self.auth_token)
+        return self._validator
 
     def load(self, flow: Flow, *, flow_sid: str | None = None) -> LoadedFlow:
         """Compile every template of `flow` once. Raises the Liquid errors of all states together."""
@@ -235,6 +251,7 @@ class LoadedFlow:
         self.environment = env
         self.flow = flow
         self.flow_sid = flow_sid or flow.sid or env.sids.make("FW")
+        self.flow_version = _flow_version(flow)
         self.name = flow.path or flow.friendly_name or flow.description or self.flow_sid
         self.active: dict[str, Execution] = {}
         self.states: dict[str, CompiledState] = {}
@@ -336,6 +353,13 @@ class LoadedFlow:
             del self.active[execution.contact]
 
 
+def _flow_version(flow: Flow) -> int:
+    """The revision of a REST Flow resource file, else 1 (a bare definition has no revision)."""
+    data = getattr(flow.source, "data", None)
+    revision = data.get("revision") if isinstance(data, Mapping) else None
+    return revision if isinstance(revision, int) and not isinstance(revision, bool) else 1
+
+
 def _regex_problem(pattern: str) -> str | None:
     try:
         re.compile(pattern)
@@ -381,12 +405,15 @@ class Execution:
         self.parent_step_sid: str | None = None
         self.current_step_sid = ""  # the Step of the widget running now (a subflow's parent_step_sid)
         self.warnings: list[str] = []
-        self.date_created = env.clock.now()
+        self.date_created = self.date_updated = env.clock.now()
         self._wait: Waiting | None = None
         self._log = parent._log if parent is not None else _Log()
         self._standalone = ("", DEFAULT_TWILIO_ADDRESS)
         self.payload = self._complete_payload(payload, parent)
         self.contact, self.channel_address = self._addresses(self.payload, parent)
+        # Studio keeps one Contact (FC…) per address; derived from it, so it is the same in every run.
+        self.contact_sid = "FC" + hashlib.sha256(self.contact.encode()).hexdigest()[:32]
+        self.initiated_by = self._initiator(parent)
         # Programmable Chat / Flex webchat: the contact is an identity (which may look like a phone number),
         # so messages to it are on "chat" whatever its address says; a subflow inherits its parent's.
         self.contact_channel: str | None = (parent.contact_channel if parent is not None
@@ -497,12 +524,20 @@ class Execution:
             "execution_sid": self.sid,
         }
 
+    @property
+    def url(self) -> str:
+        """The Execution resource's URL on Studio's REST API."""
+        return f"https://studio.twilio.com/v2/Flows/{self.loaded.flow_sid}/Executions/{self.sid}"
+
     def to_dict(self) -> dict[str, Any]:
-        """Studio's Execution resource (the parts an offline run knows)."""
+        """Studio's Execution resource (OpenAPI studio.v2.flow.execution)."""
         return {
             "sid": self.sid, "account_sid": self.environment.account_sid, "flow_sid": self.loaded.flow_sid,
-            "contact_channel_address": self.contact, "status": self.status,
-            "date_created": iso(self.date_created), "context": self.context,
+            "contact_sid": self.contact_sid, "contact_channel_address": self.contact,
+            "flow_version": self.loaded.flow_version, "context": self.context, "status": self.status,
+            "date_created": iso(self.date_created), "date_updated": iso(self.date_updated),
+            "initiated_by": self.initiated_by, "url": self.url,
+            "links": {"steps": f"{self.url}/Steps", "execution_context": f"{self.url}/Context"},
         }
 
     def __repr__(self) -> str:
@@ -588,10 +623,12 @@ class Execution:
             wait.data.update(outcome.data)
             return
         self._wait = None
-        self._run(self._complete(state, outcome, wait.step_sid))
+        self._run(self._complete(state, outcome, wait.step_sid, wait.since))
 
-    def _complete(self, state: CompiledState, done: Done, step_sid: str) -> CompiledState | None:
-        """End the widget's Step: store its outputs, record the Step, follow the transition."""
+    def _complete(self, state: CompiledState, done: Done, step_sid: str,
+                  entered: datetime | None = None) -> CompiledState | None:
+        """End the widget's Step: store its outputs, record the Step, follow the transition.
+        `entered`: when a parked widget's Step began (a Step starts when its widget is entered)."""
         if done.output is not None:
             self.widgets[state.name] = done.output
         transition = done.transition if done.transition is not None else state.state.transition(done.event)
@@ -599,15 +636,20 @@ class Execution:
             next_name = transition.get("next") or None
         else:
             next_name = transition.next if transition is not None else None
+        now = iso(self.now())
+        url = f"{self.url}/Steps/{step_sid}"
+        # Studio's ExecutionStep resource (OpenAPI studio.v2.flow.execution.execution_step), plus our
+        # `widget`/`event`/`next` and what the widget reported (`error`, `input`, …).
         step: dict[str, Any] = {
-            "sid": step_sid, "name": done.event, "transitioned_from": state.name,
-            "transitioned_to": next_name or ENDED, "type": state.type, "widget": state.name,
-            "event": done.event, "next": next_name, "date_created": iso(self.now()),
+            "sid": step_sid, "account_sid": self.environment.account_sid, "flow_sid": self.loaded.flow_sid,
+            "execution_sid": self.sid, "parent_step_sid": self.parent_step_sid, "name": done.event,
+            "transitioned_from": state.name, "transitioned_to": next_name or ENDED, "type": state.type,
+            "widget": state.name, "event": done.event, "next": next_name,
+            "date_created": iso(entered) if entered is not None else now, "date_updated": now,
             "context": done.output if done.output is not None else {},
+            "url": url, "links": {"step_context": f"{url}/Context"},
         }
-        if self.parent is not None:
-            step["parent_step_sid"] = self.parent_step_sid
-            step["flow_sid"] = self.loaded.flow_sid
+        self.date_updated = self.now()
         if done.info:
             step.update(done.info)
         self._log.steps.append(step)
@@ -706,6 +748,16 @@ class Execution:
             full.setdefault("Body", "")
         full.setdefault("To", DEFAULT_TWILIO_ADDRESS)
         return full
+
+    def _initiator(self, parent: Execution | None) -> str | None:
+        """`initiated_by`: the Message or Call SID that started the execution; a subflow's parent Step
+        [uncertain]; None for the REST trigger (Studio names a request SID we do not have)."""
+        if parent is not None:
+            return parent.current_step_sid or None
+        for key in ("CallSid", "MessageSid"):
+            if self.payload.get(key):
+                return str(self.payload[key])
+        return None
 
     def _addresses(self, payload: Mapping[str, Any], parent: Execution | None) -> tuple[str, str]:
         """(contact.channel.address, flow.channel.address) for this trigger."""

@@ -8,17 +8,22 @@ A handler is stateless and shared by every execution. `enter` returns `Done(even
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import re
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
+from harness.engines.studio.botport import accepts_start_args
 from harness.engines.studio.conditions import first_match
 from harness.engines.studio.engine import Done, Park, Waiting
-from harness.engines.studio.http import is_json_type, is_loopback, perform
+from harness.engines.studio.http import is_json_type, is_loopback, media_type, perform
 from harness.engines.twilio.messaging import channel_of
 from harness.errors import EngineError, HarnessError
-from harness.models.widget_specs import NO_MATCH_EVENT
+from harness.models.widget_specs import HTTP_CONTENT_TYPES, HTTP_METHODS, NO_MATCH_EVENT
 
 if TYPE_CHECKING:
     from harness.engines.studio.engine import CompiledState, Execution
@@ -28,6 +33,8 @@ FLEX_ATTRIBUTES_LIMIT = 1024
 DEFAULT_WAIT_SECONDS = 3600.0  # send-and-wait-for-reply (Twilio's authoring guide)
 DEFAULT_BOT_TIMEOUT = 14400.0  # the Autopilot widget's value in every real flow
 DEFAULT_GATHER_SECONDS = 5.0  # TwiML <Gather> default
+#: The User-Agent of Twilio's outbound requests (its webhooks say "TwilioProxy/1.1").
+TWILIO_USER_AGENT = "TwilioProxy/1.1 (autopilot-harness)"
 
 
 def _pairs(value: Any) -> dict[str, Any]:
@@ -133,8 +140,10 @@ class RunSubflow(Widget):
         loaded = ex.environment.subflow(flow_sid)
         if loaded is None:
             known = ", ".join(ex.environment.subflows) or "none"
+            # `unmapped_flow_sid` lets a face phrase the fix its own way (chat: --subflow FW…=FILE).
             return Done("failed", {}, {"error": f"no subflow is mapped to flow_sid {flow_sid!r} "
-                                                f"(known: {known}); pass subflows={{SID: Flow}}"})
+                                                f"(known: {known}); map it to a subflow file",
+                                       "unmapped_flow_sid": flow_sid})
         parameters = {}
         for item in st.value("parameters", ex.context, []) or []:
             if isinstance(item, Mapping) and item.get("key") not in (None, ""):
@@ -231,6 +240,26 @@ def bot_channel(ex: Execution) -> str:
     return channel_of(ex.contact)
 
 
+_ASSISTANT_SID = re.compile(r"UA[0-9a-fA-F]{32}")
+
+
+def _channel_info(ex: Execution, st: CompiledState, channel: str) -> dict[str, str]:
+    """What the widget tells the bot about the channel (→ `memory.twilio.<channel>`): the flow's Twilio
+    address as `To`; on a call its CallSid; on chat the widget's `chat_channel`, `chat_service` and
+    `chat_attributes`. `AssistantName` stays "" as in real chat captures (the widget's `from` is often
+    the guest's own address, so it is no name for the bot)."""
+    context = ex.context
+    if channel == "voice":
+        return {"To": ex.channel_address, "CallSid": str(ex.payload.get("CallSid") or "")}
+    if channel != "chat":
+        return {"To": ex.channel_address}
+    info = {"ChannelSid": st.text("chat_channel", context).strip(),
+            "ServiceSid": st.text("chat_service", context).strip()}
+    if st.has("chat_attributes"):
+        info["Attributes"] = st.text("chat_attributes", context)
+    return info
+
+
 class SendToAutopilot(Widget):
     """send-to-auto-pilot: a dialogue with the bot; the contact's messages go to it until it ends."""
 
@@ -248,9 +277,15 @@ class SendToAutopilot(Widget):
             "assistant": assistant, "from": st.text("from", context).strip(), "channel": bot_channel(ex),
             "timeout": _seconds(ex, st, "timeout", DEFAULT_BOT_TIMEOUT), "input": body,
         }
+        optional: dict[str, Any] = {}
+        accepted = accepts_start_args(bot)
+        if "assistant_sid" in accepted and _ASSISTANT_SID.fullmatch(assistant):
+            optional["assistant_sid"] = assistant
+        if "channel_info" in accepted:
+            optional["channel_info"] = _channel_info(ex, st, data["channel"])
         try:
             data["dialogue"] = bot.start(channel=data["channel"], user=ex.contact, memory=memory or None,
-                                         target_task=target_task)
+                                         target_task=target_task, **optional)
         except HarnessError as err:
             return Done("failure", {}, {"error": f"the bot did not start: {err.message}"})
         return self._send(ex, st, data, body)
@@ -300,7 +335,8 @@ class SendToAutopilot(Widget):
     @staticmethod
     def _outputs(ex: Execution, data: dict[str, Any]) -> dict[str, Any]:
         dialogue, turn = data.get("dialogue"), data.get("turn")
-        assistant = data["assistant"]
+        # One SID per dialogue: the one the bot ran under (it may differ from a widget's Liquid placeholder).
+        assistant = getattr(dialogue, "assistant_sid", None) or data["assistant"]
         out: dict[str, Any] = {
             "CurrentTask": (turn.task or "") if turn is not None else "",
             "CurrentInput": data.get("input", ""),
@@ -341,22 +377,34 @@ def _target(ex: Execution, url: str) -> tuple[str | None, str | None]:
 def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_type: str | None,
           params: dict[str, Any], body: str, auth: bool,
           form_only: bool = False) -> tuple[Any, dict[str, Any]]:
-    """Make one HTTP call for a widget and record it; returns (HttpOutcome or None, request record)."""
+    """Make one HTTP call for a widget and record it; returns (HttpOutcome or None, request record).
+
+    Like Twilio's own requests it carries a Twilio User-Agent, an `I-Twilio-Idempotency-Token` and
+    (unless `StudioEnvironment(sign_requests=False)`) `X-Twilio-Signature` — see `twilio_headers`.
+    """
     env = ex.environment
     headers: dict[str, str] = {}
     query: dict[str, Any] | None = None
     data: Any = None
+    form: dict[str, str] | None = None
     if method == "GET":
-        query = params or None
+        query = {k: "" if v is None else str(v) for k, v in params.items()} or None
     elif form_only or not is_json_type(content_type):
         headers["Content-Type"] = content_type or "application/x-www-form-urlencoded"
         form = {k: "" if v is None else str(v) for k, v in params.items()}
         data = urlencode(form) if params else (body or None)
+        if not params and body:  # a hand-written form body is signed by its fields
+            form = dict(parse_qsl(body, keep_blank_values=True))
     else:
         headers["Content-Type"] = content_type or "application/json"
         data = body if body else (json.dumps(params) if params else None)
     if data is not None and isinstance(data, str):
         data = data.encode("utf-8")
+    target, refusal = _target(ex, url)
+    json_body = data if method != "GET" and form is None else None
+    extra = twilio_headers(ex, url if not env.sign_local_url or target is None else target,
+                           query=query, form=form, json_body=json_body)
+    headers.update(extra.headers)
     record: dict[str, Any] = {
         "widget": st.name, "method": method, "url": url, "headers": dict(headers),
         "body": data.decode("utf-8") if isinstance(data, bytes) else "",
@@ -364,15 +412,17 @@ def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_ty
     }
     if query:
         record["query"] = dict(query)
+    if extra.body_sha256 is not None:
+        record["body_sha256"] = extra.body_sha256
     if auth:
         record["headers"]["Authorization"] = f"Basic {env.account_sid}:***"
-    target, refusal = _target(ex, url)
     if target is None:
         record["error"] = refusal
         ex.record_http(record)
         return None, record
     record["sent_to"] = target
-    outcome = perform(env.http, method, target, params=query, data=data, headers=headers,
+    sent_url = _with_query(target, {"bodySHA256": extra.body_sha256} if extra.body_sha256 else {})
+    outcome = perform(env.http, method, sent_url, params=query, data=data, headers=headers,
                       auth=(env.account_sid, env.auth_token) if auth else None)
     record["status"] = outcome.status
     record["response"] = outcome.body
@@ -380,6 +430,49 @@ def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_ty
         record["error"] = outcome.error
     ex.record_http(record)
     return outcome, record
+
+
+@dataclass(frozen=True)
+class TwilioHeaders:
+    """The headers Twilio adds to a request it makes, and the `bodySHA256` of a JSON body (else None)."""
+
+    headers: dict[str, str]
+    body_sha256: str | None = None
+
+
+def twilio_headers(ex: Execution, url: str, *, query: Mapping[str, str] | None = None,
+                   form: Mapping[str, str] | None = None, json_body: bytes | None = None) -> TwilioHeaders:
+    """User-Agent, I-Twilio-Idempotency-Token and X-Twilio-Signature for a widget's request to `url`.
+
+    The signature follows Twilio's webhook rules (the `twilio` package's RequestValidator, the account's
+    auth token): a form POST signs the URL plus its sorted fields; a GET signs the URL with its query
+    string; a JSON body signs the URL with `bodySHA256=<hex SHA-256 of the body>` appended (the request
+    is sent with that query parameter, which RequestValidator.validate checks) and no fields.
+    [uncertain: Twilio documents this for its webhooks; that Studio's HTTP widgets sign is not documented.]
+    The token is derived from the execution and Step SIDs, so reruns send the same bytes.
+    """
+    env = ex.environment
+    token_seed = f"{ex.sid}:{ex.current_step_sid}:{len(ex.http_requests)}"
+    token = str(uuid.UUID(hashlib.sha256(token_seed.encode()).hexdigest()[:32]))
+    headers = {"User-Agent": TWILIO_USER_AGENT, "I-Twilio-Idempotency-Token": token}
+    body_sha256 = hashlib.sha256(json_body).hexdigest() if json_body is not None else None
+    if env.sign_requests:
+        validator = env.request_validator()
+        if query is not None:
+            signed = validator.compute_signature(_with_query(url, query), {})
+        elif body_sha256 is not None:
+            signed = validator.compute_signature(_with_query(url, {"bodySHA256": body_sha256}), {})
+        else:
+            signed = validator.compute_signature(url, dict(form or {}))
+        headers["X-Twilio-Signature"] = signed
+    return TwilioHeaders(headers, body_sha256)
+
+
+def _with_query(url: str, params: Mapping[str, Any]) -> str:
+    """`url` with `params` appended to its query string, in the given order (as requests sends them)."""
+    if not params:
+        return url
+    return url + ("&" if "?" in url else "?") + urlencode(list(params.items()))
 
 
 def _http_outputs(outcome: Any) -> dict[str, Any]:
@@ -397,8 +490,16 @@ class MakeHttpRequest(Widget):
         context = ex.context
         method = st.text("method", context, "GET").strip().upper() or "GET"
         url = st.text("url", context).strip()
+        content_type = st.text("content_type", context).strip() or None
+        # The loader refuses other values written in the flow; these catch ones Liquid produced.
+        if method not in HTTP_METHODS:
+            return Done("failed", {}, {"error": f"method {method!r}: the HTTP Request widget sends only "
+                                                f"{' or '.join(HTTP_METHODS)}"})
+        if content_type is not None and media_type(content_type) not in HTTP_CONTENT_TYPES:
+            return Done("failed", {}, {"error": f"content_type {content_type!r}: the HTTP Request widget "
+                                                f"sends only {' or '.join(HTTP_CONTENT_TYPES)}"})
         outcome, record = _call(
-            ex, st, method, url, content_type=st.text("content_type", context).strip() or None,
+            ex, st, method, url, content_type=content_type,
             params=_pairs(st.value("parameters", context)), body=st.text("body", context),
             auth=_truthy(st.value("add_twilio_auth", context, False)),
         )
@@ -430,11 +531,25 @@ class RunFunction(Widget):
 # --- Flex ---------------------------------------------------------------------------------------------
 
 
+class _NotJsonConstant(ValueError):
+    def __init__(self, word: str) -> None:
+        super().__init__(word)
+        self.word = word
+
+
+def _refuse_constant(word: str) -> Any:
+    # Python's json accepts NaN/Infinity/-Infinity; TaskRouter's JSON parser does not.
+    raise _NotJsonConstant(word)
+
+
 def _attributes_problem(text: str, limit: int | None) -> str | None:
     if limit is not None and len(text) > limit:
         return f"the rendered attributes are {len(text)} characters; Send to Flex accepts at most {limit}"
     try:
-        parsed = json.loads(text)
+        parsed = json.loads(text, parse_constant=_refuse_constant)
+    except _NotJsonConstant as err:
+        return (f"the rendered attributes are not valid JSON: {err.word} is not a JSON value (Python writes "
+                "it for a float that is not a number; JSON has no NaN or Infinity)")
     except ValueError as err:
         line = getattr(err, "lineno", "?")
         column = getattr(err, "colno", "?")

@@ -49,8 +49,11 @@ DEFAULT_STARTUP_TIMEOUT = 30.0
 _PORT_ATTEMPTS = 3
 _OUTPUT_LINES = 60  # lines of twilio-run output kept for error messages
 _STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
-_INSTALL_HINT = "run `npm ci` in the repository root (it installs the pinned twilio-run), " \
-    f"or set {TWILIO_RUN_ENV} to the twilio-run executable"
+TWILIO_RUN_VERSION = "5.0.1"  # the version pinned in this repository's package.json
+# Two kinds of readers: contributors in this repository (its package-lock pins twilio-run) and users in
+# their own project (which has no such pin until they add one).
+_INSTALL_HINT = (f"in your own project: `npm install --save-dev twilio-run@{TWILIO_RUN_VERSION}`; in the "
+                 f"autopilot-harness repository: `npm ci`; or set {TWILIO_RUN_ENV} to the twilio-run executable")
 
 
 class FunctionsServer:
@@ -263,9 +266,10 @@ def find_twilio_run(folder: Path | None = None, *, cwd: Path | None = None) -> P
             raise UsageError(f"{TWILIO_RUN_ENV}={configured}: no such file", hint=_INSTALL_HINT)
         return path
     names = ("twilio-run.cmd", "twilio-run") if sys.platform == "win32" else ("twilio-run",)
-    starts = [p for p in (folder, cwd or Path.cwd()) if p is not None]
+    # Resolved and without repeats: the Functions folder is often the working directory itself.
+    starts = list(dict.fromkeys(p.resolve() for p in (folder, cwd or Path.cwd()) if p is not None))
     for start in starts:
-        for directory in (start.resolve(), *start.resolve().parents):
+        for directory in (start, *start.parents):
             for name in names:
                 candidate = directory / "node_modules" / ".bin" / name
                 if candidate.is_file():

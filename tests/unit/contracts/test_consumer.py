@@ -58,8 +58,11 @@ def test_pact_file_content(tmp_path: Path) -> None:
     assert (request["method"], request["path"]) == ("POST", "/api/handoffs")
     assert request["body"]["content"]["lastInput"] == handoff["body"]["lastInput"]
     rules = request["matchingRules"]["body"]
-    assert rules["$.memory.sendToAgent"]["matchers"] == [{"match": "boolean"}]
-    assert rules["$.dialogueSid"]["matchers"][0]["regex"] == "^UK[0-9a-fA-F]{32}$"
+    assert "$.memory.sendToAgent" not in rules  # `const: true`: the literal, pact's boolean takes "true"
+    assert request["body"]["content"]["memory"]["sendToAgent"] is True
+    # A regex beside a type matcher: pact's regex alone accepts the number 7 for a string.
+    assert rules["$.dialogueSid"]["matchers"] == [{"match": "regex", "regex": "^UK[0-9a-fA-F]{32}$"},
+                                                  {"match": "type"}]
     assert rules["$.memory.twilio.collected_data.order_food.status"]["matchers"] == [{"match": "type"}]
     response = interaction["response"]
     assert response["status"] == 201

@@ -12,6 +12,7 @@ FAKE_MATCH = SimpleNamespace(
     regex=lambda value, regex: ("regex", value, regex),
     str=lambda value: ("type", value),
     bool=lambda value: ("boolean", value),
+    type=lambda value: ("type", value),
     int=lambda value: ("integer", value),
     number=lambda value: ("number", value),
     each_like=lambda template, min: ("each_like", template, min),
@@ -30,7 +31,7 @@ def test_handoff_schema_gives_regexes_booleans_and_sids() -> None:
     body = build(handoff["body"], schema)
     assert body["dialogueSid"] == ("regex", handoff["body"]["dialogueSid"], "^UK[0-9a-fA-F]{32}$")
     assert body["customerAddress"][0] == "regex" and body["customerAddress"][2].startswith("^(\\+[1-9]")
-    assert body["memory"]["sendToAgent"] == ("boolean", True)  # `const: true` in the schema
+    assert body["memory"]["sendToAgent"] is True  # `const: true` in the schema: the literal
     assert body["lastTask"] == ("regex", "send_to_agent", r"^[\s\S]{1,64}$")  # minLength 1, maxLength 64
     assert body["lastInput"][0] == "type"  # maxLength 4096: too long for a useful regex
     # Keys the schema does not describe are still matched by shape: SIDs and E.164 numbers by regex.
@@ -81,3 +82,33 @@ def test_refs_and_any_of_pick_the_branch_the_value_satisfies() -> None:
     body = build({"channel": "CH" + "0" * 32, "either": "abc"}, schema)
     assert body["channel"][2] == "^CH[0-9a-f]{32}$"
     assert body["either"] == ("regex", "abc", "^[a-z]+$")
+
+
+# --- FIX-E: stricter matchers ---------------------------------------------------------------------------------
+
+
+def test_a_boolean_without_const_is_matched_by_json_type_not_pacts_boolean() -> None:
+    # pact's `boolean` matcher accepts the string "true"; `type` demands a JSON boolean.
+    assert build({"vip": False}, {"properties": {"vip": {"type": "boolean"}}}) == {"vip": ("type", False)}
+
+
+def test_regex_strings_get_a_type_rule_on_their_path() -> None:
+    builder = MatcherBuilder(FAKE_MATCH, {"properties": {"lastTask": {"type": "string", "minLength": 1}}})
+    builder.build({"lastTask": "x", "memory": {"a.b": "+14155550123"}, "items": ["CH" + "0" * 32]})
+    assert builder.typed_paths == ["$.items[0]", "$.lastTask", "$.memory['a.b']"]
+    rules = builder.extra_rules()
+    assert rules == {"body": {p: {"combine": "AND", "matchers": [{"match": "type"}]}
+                              for p in builder.typed_paths}}
+    assert MatcherBuilder(FAKE_MATCH).extra_rules() is None
+
+
+def test_canonical_sids_do_not_depend_on_the_seed() -> None:
+    one = MatcherBuilder(FAKE_MATCH, canonical_sids=True).build({"a": "UK" + "1" * 32, "b": "UK" + "1" * 32,
+                                                                  "c": "CH" + "2" * 32})
+    two = MatcherBuilder(FAKE_MATCH, canonical_sids=True).build({"a": "UK" + "f" * 32, "b": "UK" + "f" * 32,
+                                                                  "c": "CH" + "e" * 32})
+    assert one == two  # same shape, different SIDs: the same pact
+    assert one["a"] == one["b"] and one["a"][1] != "UK" + "1" * 32  # the same SID keeps one stand-in
+    assert one["a"][1].startswith("UK") and one["c"][1].startswith("CH")
+    plain = MatcherBuilder(FAKE_MATCH).build({"a": "UK" + "1" * 32})
+    assert plain["a"][1] == "UK" + "1" * 32  # off by default (message pacts keep the schema's examples)

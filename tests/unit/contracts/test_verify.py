@@ -55,7 +55,7 @@ def test_example_contact_center_verifies_green(contact_center: str) -> None:
 @pytest.mark.parametrize(("name", "answer", "path", "words"), [
     ("field dropped", lambda p: ({"status": "queued", "queue": "Concierge"}, 201), "$.ticket_id", "missing"),
     ("field renamed", lambda p: ({"ticketId": "T-1", "status": "queued"}, 201), "$.ticket_id", "missing"),
-    ("wrong status", lambda p: ({"ticket_id": "T-1"}, 200), "status", "expected status 201, got 200"),
+    ("wrong status", lambda p: ({"ticket_id": "T-1"}, 500), "status", "expected status 201, got 500"),
     ("ticket id a number", lambda p: ({"ticket_id": 1}, 201), "$.ticket_id", "String"),
 ])
 def test_mutated_contact_center_verifies_red_naming_the_field(name, answer, path, words) -> None:
@@ -125,7 +125,7 @@ def test_verify_cli_exit_codes(tmp_path: Path, contact_center: str, capsys) -> N
     assert main(["verify", "--pact", str(HTTP_PACT), "--provider-base-url", contact_center]) == 0
     assert "contract verified: 2/2" in capsys.readouterr().out
 
-    with LocalServer(mutant(lambda p: ({"ticket_id": "T-1"}, 200))) as server:
+    with LocalServer(mutant(lambda p: ({"ticket_id": "T-1"}, 500))) as server:
         assert main(["verify", "--pact", str(HTTP_PACT), "--provider-base-url", server.url("/"),
                      "--json"]) == 1
     report = json.loads(capsys.readouterr().out)

@@ -53,7 +53,7 @@ def test_verify_flow_fails_a_wrong_autopilot_from_naming_rule_and_widget(
     assert "Autopilot widget 'HotelBot'" in out and "{{trigger.message.ChannelAttributes.from}}" in out
 
 
-def test_a_run_reports_a_wrong_from_on_each_scenario_of_the_flow_unless_rules_are_off(tmp_path: Path) -> None:
+def test_a_run_reports_a_wrong_from_on_each_scenario_that_hands_off_unless_rules_are_off(tmp_path: Path) -> None:
     flow = flow_with_wrong_from(tmp_path / "flows")
     checked = scenario_copy(tmp_path / "on", "flex.scenario.yaml", flow=flow)
     off = scenario_copy(tmp_path / "off", "flex.scenario.yaml", flow=flow, extra="contracts: {rules: false}\n")
@@ -62,7 +62,10 @@ def test_a_run_reports_a_wrong_from_on_each_scenario_of_the_flow_unless_rules_ar
     on_cases = [c for c in suite.cases if "/on/" in c.file]
     off_cases = [c for c in suite.cases if c not in on_cases]
     assert len(on_cases) == len(off_cases) == 2
-    for case in on_cases:  # with a hand-off or without: the flow's widget is wrong for every conversation
+    # FIX-E (QA2 user item 1): the rule is about the hand-off, so a conversation without one is not failed.
+    [no_handoff] = [c for c in on_cases if "goodbye" in c.id]
+    assert [m for m in no_handoff.mismatches if m.scope == "contract"] == []
+    for case in [c for c in on_cases if c is not no_handoff]:
         assert case.status == "failed"
         [mismatch] = [m for m in case.mismatches if m.scope == "contract"]
         assert (mismatch.scope, mismatch.key) == ("contract", "twilio.autopilot-from")

@@ -31,7 +31,7 @@ CASES = [
     ("equal_to", "True", "  TRUE ", True),
     ("equal_to", "yes", "yes please", False),
     ("equal_to", "1", "1.0", True),
-    ("equal_to", "2", "02", True),
+    ("equal_to", "2", "02", False),  # a leading zero keeps it text (codes, zip codes)
     ("equal_to", "1", "", False),
     ("equal_to", "", "   ", True),
     ("not_equal_to", "agent", "Agent", False),
