@@ -21,13 +21,14 @@ inside hooks, and only once a scenario file is collected or a fixture used.
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from harness.cli.argtypes import percent
 
 if TYPE_CHECKING:
     from harness.models.scenario import Scenario, ScenarioFile
@@ -46,17 +47,6 @@ _result_key = pytest.StashKey["CaseResult"]()
 # --- options and settings -----------------------------------------------------------------------------
 
 
-def _percent(text: str) -> float:
-    """An argparse type: a percentage from 0 to 100 (a limit of 150 could never pass: a typo)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {text!r}") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {text}")
-    return value
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("autopilot-harness", "Autopilot scenario files (*.scenario.yaml)")
     group.addoption("--update-golden", action="store_true", default=False,
@@ -67,9 +57,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="after the run, show the coverage of tasks, samples, fields, questions, widgets and "
                          "transitions in the terminal summary; with FILE also write the report there "
                          "(.json, .html, else text)")
-    group.addoption("--autopilot-fail-under-tasks", type=_percent, default=None, metavar="PERCENT",
+    group.addoption("--autopilot-fail-under-tasks", type=percent, default=None, metavar="PERCENT",
                     help="fail the run when task coverage is below PERCENT (implies --autopilot-coverage)")
-    group.addoption("--autopilot-fail-under-transitions", type=_percent, default=None, metavar="PERCENT",
+    group.addoption("--autopilot-fail-under-transitions", type=percent, default=None, metavar="PERCENT",
                     help="fail the run when flow transition coverage is below PERCENT "
                          "(implies --autopilot-coverage)")
 

@@ -34,7 +34,7 @@ def _add_bot_options(p: argparse.ArgumentParser) -> None:
 
 
 def _fraction(text: str) -> float:
-    from harness.cli.run import fraction  # the one definition (imported late: run is a self-declared module)
+    from harness.cli.argtypes import fraction
 
     return fraction(text)
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.cli.run import percent
+from harness.cli.argtypes import percent
 from harness.errors import ExitCode
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.cli.run import fraction
+from harness.cli.argtypes import fraction
 from harness.errors import ExitCode, UsageError
 
 DEFAULT_FOLDS = 5

@@ -15,29 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from harness.cli.argtypes import fraction, percent
 from harness.errors import ExitCode
-
-
-def fraction(text: str) -> float:
-    """An argparse type: a number from 0 to 1 (a routing threshold)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
-    return value
-
-
-def percent(text: str) -> float:
-    """An argparse type: a percentage from 0 to 100 (a coverage limit)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {text!r}") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {text}")
-    return value
 
 if TYPE_CHECKING:  # the runner (and jsonschema, YAML) load only when the command runs
     from harness.runner.scenarios import CaseResult, SuiteResult
