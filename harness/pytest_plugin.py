@@ -345,6 +345,7 @@ class ResultsRecorder:
             "started": self.started.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "duration": round((datetime.now(UTC) - self.started).total_seconds(), 6),
             "summary": {**summary, "total": len(cases)},
+            "cwd": str(Path.cwd().resolve()),  # what the paths in `files` are relative to
             "files": files,
             "cases": cases,
         }

@@ -26,11 +26,21 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
-    from harness.insight.coverage import compute_coverage, coverage_failures, coverage_output, load_results
+    from harness.insight.coverage import (
+        check_files_exist,
+        compute_coverage,
+        coverage_failures,
+        coverage_output,
+        load_results,
+        results_bases,
+    )
 
     out = stdout or sys.stdout
-    results = load_results(Path(args.results))
-    report = compute_coverage(results, base=Path(args.results).resolve().parent)
+    source = Path(args.results)
+    results = load_results(source)
+    bases = results_bases(results, source)
+    check_files_exist(results, bases, results_file=source)  # a missing bot or flow: exit 2, named
+    report = compute_coverage(results, base=bases)
     text = coverage_output(report, args.format)
     if args.output:
         from harness.cli.outputs import write_output

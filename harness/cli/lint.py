@@ -2,7 +2,8 @@
 
 After validity, the lint rules of `harness.insight.lint_rules` run (ids AP1xx/ST2xx/XF3xx; `--disable`,
 `[tool.autopilot-harness.lint]`). A flow is checked against its bot when the bot is known: `--bot
-UA…=path`, a single `--bot path`, or the only assistant among FILEs.
+UA…=path` (widgets with that SID), a single `--bot path` (every widget), or the only assistant among
+FILEs (by its SID when the export has one). A folder among FILEs stands for its JSON/YAML files.
 
 Exit 0 when clean (warnings allowed), 1 when problems were found, 2 when a file cannot be read or parsed.
 """
@@ -11,13 +12,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from harness.errors import ExitCode, HarnessError, HarnessErrors, LoadError
-from harness.insight.lint_rules import LintConfig, LintFinding, bot_for, lint_assistant, lint_flow, load_config
+from harness.insight.lint_rules import (
+    LintConfig,
+    LintFinding,
+    bot_for,
+    implicit_bots,
+    lint_assistant,
+    lint_flow,
+    load_config,
+)
 from harness.runner.settings import find_pyproject, read_settings
 from harness.sources import load_source
 
@@ -114,13 +124,16 @@ def apply_rules(reports: list[FileReport], *, config: LintConfig, bots: dict[str
 
     flows = [r.model for r in reports if isinstance(r.model, Flow)]
     assistants = [r.model for r in reports if isinstance(r.model, Assistant)]
-    if not bots and len(assistants) == 1:
-        bots = {None: assistants[0]}
+    lone = assistants[0] if not bots and len(assistants) == 1 else None
+
+    def bots_of(flow: Any) -> dict[str | None, Any]:
+        return implicit_bots(flow, lone) if lone is not None else bots
+
     for report in reports:
         if isinstance(report.model, Flow):
-            findings = lint_flow(report.model, bots=bots, config=config)
+            findings = lint_flow(report.model, bots=bots_of(report.model), config=config)
         elif isinstance(report.model, Assistant):
-            driving = [f for f in flows if _drives(f, report.model, bots)]
+            driving = [f for f in flows if _drives(f, report.model, bots_of(f))]
             findings = lint_assistant(report.model, flows=driving, config=config)
         else:
             continue
@@ -140,6 +153,31 @@ def _same(a: Any, b: Any) -> bool:
     return a is b or (a is not None and b is not None and a.path is not None and a.path == b.path)
 
 
+# Files a folder argument contributes: what `lint` can check (exports, Actions, flows).
+LINTABLE_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def expand_files(items: list[str]) -> list[Path]:
+    """FILE arguments with folders expanded to the JSON/YAML files below them (sorted; hidden folders,
+    node_modules and virtualenvs skipped, as `run` does); scenario files are not lint's to check."""
+    from harness.runner.scenarios import SCENARIO_SUFFIX, _skipped_folder
+
+    found: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if not path.is_dir():
+            found.append(path)  # a missing file is reported by lint_file (exit 2)
+            continue
+        inside: list[Path] = []
+        for folder, subfolders, names in os.walk(path):
+            subfolders[:] = [d for d in subfolders if not _skipped_folder(Path(folder) / d)]
+            inside += [Path(folder) / n for n in names if n.endswith(LINTABLE_SUFFIXES)
+                       and not n.startswith(".") and not n.endswith(SCENARIO_SUFFIX)
+                       and not n.endswith((".scenario.yml",))]
+        found += sorted(inside)
+    return list(dict.fromkeys(found))
+
+
 def _load_bots(items: list[str]) -> dict[str | None, Any]:
     from harness.models.assistant_loader import load_assistant
     from harness.runner.session import parse_bot_options
@@ -153,13 +191,31 @@ def _load_bots(items: list[str]) -> dict[str | None, Any]:
 def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     fmt = getattr(args, "format", None) or ("json" if args.json else "text")
-    config = load_config().with_disabled(getattr(args, "disable", None) or [])
+    files = expand_files(list(args.files))
+    if not files:
+        from harness.errors import UsageError
+
+        raise UsageError(f"no JSON or YAML files in {', '.join(args.files)}")
+    # The lint table comes from the pyproject.toml the files belong to, not the working directory's.
+    config = load_config(files=files).with_disabled(getattr(args, "disable", None) or [])
     threshold = getattr(args, "threshold", None)
     if threshold is None:  # the same default `run`, chat and pytest route with
-        threshold = read_settings(find_pyproject(args.files)).threshold
+        threshold = read_settings(find_pyproject(files)).threshold
     config = replace(config, threshold=threshold)
     bots = _load_bots(getattr(args, "bot", None) or [])
-    reports = [lint_file(Path(p)) for p in args.files]
+    named = {Path(item) for item in args.files}
+    reports = []
+    skipped = 0
+    for path in files:
+        report = lint_file(path)
+        # A folder also holds other JSON (workflows, queue lists, package.json): not lint's to judge.
+        if path not in named and report.kind == "unknown" and not report.unreadable:
+            skipped += 1
+            continue
+        reports.append(report)
+    if skipped and fmt == "text":
+        print(f"skipped {skipped} file(s) in the folders that are not assistant exports, Actions or flows",
+              file=sys.stderr)
     apply_rules(reports, config=config, bots=bots)
     if fmt == "json":
         json.dump({"files": [r.to_dict() for r in reports]}, out, indent=2)

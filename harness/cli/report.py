@@ -20,15 +20,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
-    from harness.insight.coverage import load_results
+    from harness.cli.outputs import prepare_output, write_output
+    from harness.insight.coverage import check_files_exist, load_results, results_bases
     from harness.insight.html_report import render_report
 
     out = stdout or sys.stdout
     source = Path(args.results)
-    from harness.cli.outputs import prepare_output, write_output
-
     prepare_output(args.output, "-o")  # before the work: a bad path is one message and exit 2
-    html = render_report(load_results(source), base=source.resolve().parent, title=args.title)
+    results = load_results(source)
+    bases = results_bases(results, source)
+    # Without its flows and bots the page would silently lose graphs and coverage: exit 2 instead.
+    check_files_exist(results, bases, results_file=source)
+    html = render_report(results, base=bases, title=args.title)
     write_output(args.output, html, "-o")
     print(f"wrote {args.output}", file=out)
     return ExitCode.OK

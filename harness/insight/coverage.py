@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SchemaError
+from harness.errors import Location, SchemaError
 from harness.models.assistant import Assistant
 from harness.models.flow import Flow, State
 from harness.sources import load_source
@@ -124,12 +125,63 @@ class CoverageReport:
 # --- computing -----------------------------------------------------------------------------------------
 
 
-def resolve_path(path: str, base: Path | None) -> Path:
-    """A path from the results: as written (relative to the cwd), else relative to the results file."""
+Bases = Path | Sequence[Path] | None
+
+
+def results_bases(results: Mapping[str, Any], results_file: Path | None = None) -> list[Path]:
+    """Where a results file's relative paths may be relative to: the run's working directory (recorded
+    as `cwd` since results carry it), then the results file's folder. The tools can then be run from
+    anywhere, not only from the folder the run started in."""
+    bases: list[Path] = []
+    cwd = results.get("cwd")
+    if isinstance(cwd, str) and cwd:
+        bases.append(Path(cwd))
+    if results_file is not None:
+        bases.append(Path(os.path.abspath(results_file)).parent)
+    return bases
+
+
+def resolve_path(path: str, base: Bases) -> Path:
+    """A path from the results: absolute as is; relative: against each base in turn (see `results_bases`),
+    then the working directory. The first that exists wins; the path as written when none does."""
     candidate = Path(path)
-    if candidate.exists() or base is None:
+    if candidate.is_absolute():
         return candidate
-    return base / candidate if (base / candidate).exists() else candidate
+    bases = [base] if isinstance(base, Path) else list(base or ())
+    for folder in bases:
+        if (folder / candidate).exists():
+            return folder / candidate
+    return candidate
+
+
+def missing_files(results: Mapping[str, Any], base: Bases) -> list[str]:
+    """The bot and flow files the results name that exist under none of the bases (each once)."""
+    missing: list[str] = []
+    for entry in (results.get("files") or {}).values():
+        if not isinstance(entry, Mapping):
+            continue
+        named = [*bot_paths(entry.get("bot")).values()]
+        if isinstance(entry.get("flow"), str):
+            named.append(entry["flow"])
+        for path in named:
+            if path not in missing and not resolve_path(path, base).exists():
+                missing.append(path)
+    return missing
+
+
+def check_files_exist(results: Mapping[str, Any], base: Bases, *, results_file: Path | None = None) -> None:
+    """Raise a LoadError naming every bot/flow file of the results that cannot be found (exit 2)."""
+    missing = missing_files(results, base)
+    if not missing:
+        return
+    from harness.errors import LoadError
+
+    where = [str(b) for b in ([base] if isinstance(base, Path) else list(base or ()))]
+    raise LoadError(f"{len(missing)} file(s) the results name cannot be found: {', '.join(missing)}",
+                    Location(str(results_file)) if results_file else None,
+                    hint="looked relative to " + (", ".join(where) + " and " if where else "")
+                    + "the working directory; run the tool where the run ran, or keep the bots and flows "
+                    "where they were")
 
 
 def bot_paths(entry: Any) -> dict[str | None, str]:
@@ -235,8 +287,8 @@ class _BotSeen:
     questions: set[str] = field(default_factory=set)
 
 
-def compute_coverage(results: Mapping[str, Any], *, base: Path | None = None) -> CoverageReport:
-    """Coverage of every bot and flow file the results name."""
+def compute_coverage(results: Mapping[str, Any], *, base: Bases = None) -> CoverageReport:
+    """Coverage of every bot and flow file the results name (`base`: see `resolve_path`)."""
     from harness.errors import HarnessError
     from harness.models.assistant_loader import load_assistant
     from harness.models.flow import load_flow
@@ -245,22 +297,24 @@ def compute_coverage(results: Mapping[str, Any], *, base: Path | None = None) ->
     bots: dict[str, Assistant] = {}
     flows: dict[str, Flow] = {}
     problems: list[str] = []
+    failed: set[str] = set()
     for entry in files.values():
         if not isinstance(entry, Mapping):
             continue
         for path in bot_paths(entry.get("bot")).values():
-            if path not in bots and path not in problems:
+            if path not in bots and path not in failed:
                 try:
                     bots[path] = load_assistant(resolve_path(path, base))
                 except HarnessError as err:
-                    problems.append(path)
-                    problems.append(f"  {err.render()}")
+                    failed.add(path)
+                    problems.append(err.render())
         flow_path = entry.get("flow")
-        if isinstance(flow_path, str) and flow_path not in flows:
+        if isinstance(flow_path, str) and flow_path not in flows and flow_path not in failed:
             try:
                 flows[flow_path] = load_flow(resolve_path(flow_path, base))
             except HarnessError as err:
-                problems.append(f"{flow_path}: {err.render()}")
+                failed.add(flow_path)  # once: several scenario files share a flow
+                problems.append(err.render())
     bot_seen = {path: _BotSeen() for path in bots}
     flow_seen: dict[str, tuple[set[str], set[str]]] = {path: (set(), set()) for path in flows}
     questions = {path: _collect_questions(a) for path, a in bots.items()}
@@ -441,6 +495,23 @@ def coverage_failures(report: CoverageReport, *, tasks: float | None = None,
     return failed
 
 
-__all__ = ["COVERAGE_FORMATS", "BotCoverage", "CoverageReport", "FlowCoverage", "Measure", "compute_coverage",
-           "coverage_failures", "coverage_html", "coverage_json", "coverage_output", "coverage_text",
-           "format_for_path", "load_results", "percent_text"]
+__all__ = [
+    "COVERAGE_FORMATS",
+    "BotCoverage",
+    "CoverageReport",
+    "FlowCoverage",
+    "Measure",
+    "check_files_exist",
+    "compute_coverage",
+    "coverage_failures",
+    "coverage_html",
+    "coverage_json",
+    "coverage_output",
+    "coverage_text",
+    "format_for_path",
+    "load_results",
+    "missing_files",
+    "percent_text",
+    "resolve_path",
+    "results_bases",
+]

@@ -13,10 +13,9 @@ import difflib
 import json
 from collections.abc import Mapping
 from html import escape
-from pathlib import Path
 from typing import Any
 
-from harness.insight.coverage import case_steps, compute_coverage, coverage_html_section, resolve_path
+from harness.insight.coverage import Bases, case_steps, compute_coverage, coverage_html_section, resolve_path
 from harness.models.flow import Flow
 
 NODE_W, NODE_H, GAP_X, GAP_Y = 170, 44, 30, 60
@@ -40,7 +39,12 @@ section.case h2{font-size:16px;margin:0 0 8px}
 table{border-collapse:collapse;font-size:13px}
 td,th{border:1px solid #ccd;padding:4px 8px;vertical-align:top;text-align:left}
 pre{background:#f3f4f6;padding:8px;overflow:auto;font-size:12px}
-.diff del{background:#fdd;text-decoration:none}.diff ins{background:#dfd;text-decoration:none}
+.diff td{white-space:pre-wrap}.diff del{background:#fdd;text-decoration:none}
+.wait{align-items:center}.wait .note{font-size:12px;color:#556;background:#fff7e0;border:1px dashed #d9b75c;
+border-radius:10px;padding:2px 10px}
+.graph svg{max-width:100%;height:auto}.graph{max-height:90vh}.path{font-size:12px;color:#445;margin:4px 0}
+svg .edge-label{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+.diff ins{background:#dfd;text-decoration:none}
 svg .node rect{fill:#fff;stroke:#889;stroke-width:1.2}svg .node.entered rect{fill:#e3edff;stroke:#2f6fdb;stroke-width:2}
 svg .node.uncovered rect{fill:#eee;stroke:#bbb}svg .node.uncovered text{fill:#999}
 svg .edge{fill:none;stroke:#aab;stroke-width:1.2}svg .edge.taken{stroke:#2f6fdb;stroke-width:3}
@@ -49,7 +53,7 @@ ul{margin:0;padding-left:18px}
 """
 
 
-def render_report(results: Mapping[str, Any], *, base: Path | None = None, title: str | None = None) -> str:
+def render_report(results: Mapping[str, Any], *, base: Bases = None, title: str | None = None) -> str:
     """The whole page for `run --json` results."""
     coverage = compute_coverage(results, base=base)
     files = results.get("files") or {}
@@ -81,7 +85,7 @@ def render_report(results: Mapping[str, Any], *, base: Path | None = None, title
     return "\n".join(parts)
 
 
-def _flow(cache: dict[str, Flow | None], path: str, base: Path | None) -> Flow | None:
+def _flow(cache: dict[str, Flow | None], path: str, base: Bases) -> Flow | None:
     if path not in cache:
         from harness.errors import HarnessError
         from harness.models.flow import load_flow
@@ -116,7 +120,15 @@ def _case_html(number: int, case: Mapping[str, Any], flow: Flow | None, uncovere
         body.append(_mismatches(case["mismatches"]))
     body.append("<div class='cols'><div class='chat'>" + _chat(transcript) + "</div>")
     if flow is not None:
-        body.append("<div class='graph'>" + flow_svg(flow, case_steps(transcript), uncovered) + "</div>")
+        steps = case_steps(transcript)
+        # The path in words too: on a large flow the highlighted edges may be outside the visible area.
+        visited = [str(st["widget"]) for st in steps if st.get("widget")]
+        if steps and steps[-1].get("next"):
+            visited.append(str(steps[-1]["next"]))
+        path = " → ".join(visited)
+        body.append("<div class='graph'>"
+                    + (f"<p class='path'>path: {escape(path)}</p>" if path else "")
+                    + flow_svg(flow, steps, uncovered, marker_id=f"arrow-{number}") + "</div>")
     body.append("</div>")
     handoff = transcript.get("handoff")
     if handoff:
@@ -126,29 +138,74 @@ def _case_html(number: int, case: Mapping[str, Any], flow: Flow | None, uncovere
     return "\n".join(body)
 
 
+def _duration(seconds: float) -> str:
+    """3600 → "1 h", 5400 → "1 h 30 min", 90 → "1 min 30 s"."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s" if secs else ""]
+    return " ".join(p for p in parts if p) or "0 s"
+
+
+def _handoff_bubble(handoff: Mapping[str, Any]) -> str:
+    where = handoff.get("queue") or handoff.get("url") or handoff.get("widget") or ""
+    kind = escape(str(handoff.get("kind")))
+    shown = f": {escape(str(where))}" if where else ""
+    return f"<div class='msg agent'><div class='bubble'>Handed off to an agent ({kind}{shown})</div></div>"
+
+
+# Widgets whose step sends one message to the user (counted to place the handoff among a turn's replies).
+_SENDING_WIDGETS = ("send-message", "send-and-wait-for-reply")
+
+
+def _handoff_position(transcript: Mapping[str, Any], handoff: Mapping[str, Any]) -> tuple[int, int] | None:
+    """(turn index, replies shown before the handoff) — the flow's messages sent after the handoff widget
+    come after the handoff bubble, in time order. None: unknown, show it last."""
+    widget = handoff.get("widget")
+    if not widget:
+        return None
+    for index, turn in enumerate(transcript.get("turns") or ()):
+        steps = list(turn.get("steps") or ())
+        at = next((n for n, st in enumerate(steps) if st.get("widget") == widget), None)
+        if at is None:
+            continue
+        after = sum(1 for st in steps[at + 1:] if st.get("type") in _SENDING_WIDGETS)
+        replies = len(turn.get("replies") or ())
+        return index, max(replies - after, 0)
+    return None
+
+
 def _chat(transcript: Mapping[str, Any]) -> str:
     out = []
-    for turn in transcript.get("turns") or ():
-        out.append(f"<div class='msg user'><div class='bubble'>{escape(str(turn.get('user', '')))}</div>")
-        task = turn.get("task")
-        confidence = turn.get("confidence")
-        meta = [f"task <b>{escape(str(task))}</b>" if task else "no task"]
-        if isinstance(confidence, int | float):
-            meta.append(f"confidence {confidence:.2f}")
-        if turn.get("routing"):
-            meta.append(escape(str(turn["routing"])))
-        if turn.get("fields"):
-            meta.append("fields " + escape(", ".join(f"{k}={v.get('value') if isinstance(v, Mapping) else v}"
-                                                    for k, v in turn["fields"].items())))
-        out.append(f"<div class='meta'>{' · '.join(meta)}</div></div>")
-        for reply in turn.get("replies") or ():
-            out.append(f"<div class='msg bot'><div class='bubble'>{escape(str(reply))}</div></div>")
     handoff = transcript.get("handoff")
-    if handoff:
-        where = handoff.get("queue") or handoff.get("url") or handoff.get("widget") or ""
-        kind = escape(str(handoff.get("kind")))
-        shown = f": {escape(str(where))}" if where else ""
-        out.append(f"<div class='msg agent'><div class='bubble'>Handed off to an agent ({kind}{shown})</div></div>")
+    placed = _handoff_position(transcript, handoff) if handoff else None
+    for index, turn in enumerate(transcript.get("turns") or ()):
+        if turn.get("wait") is not None and not turn.get("user"):
+            # A pause, not a message: say how long passed (and what fired), not an empty "no task" bubble.
+            fired = " · the flow's timeout fired" if turn.get("routing") == "timeout" else ""
+            out.append(f"<div class='msg wait'><div class='note'>⏱ {escape(_duration(float(turn['wait'])))} "
+                       f"pass{fired}</div></div>")
+        else:
+            out.append(f"<div class='msg user'><div class='bubble'>{escape(str(turn.get('user', '')))}</div>")
+            task = turn.get("task")
+            confidence = turn.get("confidence")
+            meta = [f"task <b>{escape(str(task))}</b>" if task else "no task"]
+            if isinstance(confidence, int | float):
+                meta.append(f"confidence {confidence:.2f}")
+            if turn.get("routing"):
+                meta.append(escape(str(turn["routing"])))
+            if turn.get("fields"):
+                meta.append("fields " + escape(", ".join(f"{k}={v.get('value') if isinstance(v, Mapping) else v}"
+                                                        for k, v in turn["fields"].items())))
+            out.append(f"<div class='meta'>{' · '.join(meta)}</div></div>")
+        for position, reply in enumerate(turn.get("replies") or ()):
+            if placed == (index, position):
+                out.append(_handoff_bubble(handoff))
+            out.append(f"<div class='msg bot'><div class='bubble'>{escape(str(reply))}</div></div>")
+        if placed is not None and placed[0] == index and placed[1] >= len(turn.get("replies") or ()):
+            out.append(_handoff_bubble(handoff))
+    if handoff and placed is None:
+        out.append(_handoff_bubble(handoff))
     return "\n".join(out)
 
 
@@ -204,9 +261,14 @@ def layers(flow: Flow) -> list[list[str]]:
     return result
 
 
-def flow_svg(flow: Flow, steps: list[Mapping[str, Any]], uncovered: set[str] = frozenset()) -> str:  # type: ignore[assignment]
-    """The flow as SVG: entered widgets and taken transitions highlighted, `uncovered` widgets greyed."""
-    grid = layers(flow)
+MAX_ROW = 6  # widgets per drawn row: a wide layer wraps, so a 100-widget flow stays readable
+
+
+def flow_svg(flow: Flow, steps: list[Mapping[str, Any]], uncovered: set[str] = frozenset(),  # type: ignore[assignment]
+             *, marker_id: str = "arrow") -> str:
+    """The flow as SVG: entered widgets and taken transitions highlighted, `uncovered` widgets greyed.
+    `marker_id` must be unique in the page (one report holds many graphs)."""
+    grid = [layer[start:start + MAX_ROW] for layer in layers(flow) for start in range(0, len(layer), MAX_ROW)]
     width = max(len(row) for row in grid) * (NODE_W + GAP_X) + GAP_X
     height = len(grid) * (NODE_H + GAP_Y) + GAP_Y // 2
     position: dict[str, tuple[float, float]] = {}
@@ -218,9 +280,10 @@ def flow_svg(flow: Flow, steps: list[Mapping[str, Any]], uncovered: set[str] = f
     entered = {str(s.get("widget")) for s in steps} | {str(s.get("next")) for s in steps if s.get("next")}
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
              f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="Studio flow graph">',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+             f'<defs><marker id="{escape(marker_id)}" viewBox="0 0 10 10" refX="9" refY="5" '
              'markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" '
              'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#889"/></marker></defs>']
+    labels: list[str] = []
     for state in flow.states:
         for transition in state.transitions:
             if not transition.next or transition.next not in position:
@@ -236,11 +299,15 @@ def flow_svg(flow: Flow, steps: list[Mapping[str, Any]], uncovered: set[str] = f
                 mid = (sy + ty) / 2
                 path = f"M {sx:.1f} {sy:.1f} C {sx:.1f} {mid:.1f}, {tx:.1f} {mid:.1f}, {tx:.1f} {ty:.1f}"
             css = "edge taken" if (state.name, transition.next) in taken else "edge"
-            parts.append(f'<path class="{css}" d="{path}" marker-end="url(#arrow)">'
+            parts.append(f'<path class="{css}" d="{path}" marker-end="url(#{escape(marker_id)})">'
                          f"<title>{escape(state.name)} —{escape(transition.event)}→ "
                          f"{escape(transition.next)}</title></path>")
-            parts.append(f'<text class="label" x="{(sx + tx) / 2 + 4:.1f}" y="{(sy + ty) / 2:.1f}">'
-                         f"{escape(transition.event)}</text>")
+            # The event name near the edge's start (not the middle, where edges of a wide row cross),
+            # haloed in white so it stays readable over other edges; nodes are drawn on top of labels.
+            lx, ly = sx + (tx - sx) * 0.2, sy + (ty - sy) * 0.2 + 4
+            labels.append(f'<text class="label edge-label" x="{lx + 4:.1f}" y="{ly:.1f}">'
+                          f"{escape(transition.event)}</text>")
+    parts.extend(labels)
     for state in flow.states:
         x, y = position[state.name]
         css = "node entered" if state.name in entered else ("node uncovered" if state.name in uncovered else "node")

@@ -20,7 +20,6 @@ import fnmatch
 import json
 import os
 import re
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -109,47 +108,99 @@ class LintConfig:
     # AP104 routes samples with this confidence threshold: `[tool.autopilot-harness] threshold` or
     # `lint --threshold`, so lint judges samples as `run`, chat and pytest route them (None: the default).
     threshold: float | None = None
+    # The folder of the pyproject.toml the patterns came from: `per-file-disable` globs are relative to it,
+    # whatever the working directory and however the file was typed (relative, absolute, `../x`).
+    root: Path | None = None
 
     def enabled(self, rule_id: str, path: str | None = None) -> bool:
         if rule_id in self.disabled:
             return False
         if path:
-            posix = Path(path).as_posix()
+            candidates = self._match_paths(path)
             for pattern, ids in self.per_file:
-                if rule_id in ids and (fnmatch.fnmatch(posix, pattern) or posix.endswith("/" + pattern)):
+                if rule_id in ids and any(fnmatch.fnmatch(c, pattern) or c.endswith("/" + pattern)
+                                          for c in candidates):
                     return False
         return True
+
+    def _match_paths(self, path: str) -> list[str]:
+        """The path as typed and, under `root`, relative to it (the form the patterns are written in)."""
+        forms = [Path(path).as_posix()]
+        if self.root is not None:
+            absolute = Path(os.path.abspath(path))
+            root = Path(os.path.abspath(self.root))
+            if absolute.is_relative_to(root):  # outside the project only the path as typed can match
+                forms.insert(0, absolute.relative_to(root).as_posix())
+        return forms
 
     def with_disabled(self, ids: Sequence[str]) -> LintConfig:
         return replace(self, disabled=self.disabled | frozenset(_split_ids(ids)))
 
 
-def _split_ids(items: Sequence[str]) -> list[str]:
+def _split_ids(items: Sequence[str], *, where: str = "--disable") -> list[str]:
     ids = [part.strip().upper() for item in items for part in str(item).split(",") if part.strip()]
     unknown = [i for i in ids if i not in RULES]
     if unknown:
         from harness.errors import UsageError
 
-        raise UsageError(f"unknown lint rule id(s): {', '.join(unknown)}; rules: {', '.join(RULES)}")
+        raise UsageError(f"{where}: unknown lint rule id(s): {', '.join(unknown)}; rules: {', '.join(RULES)}")
     return ids
 
 
-def load_config(start: Path | None = None) -> LintConfig:
-    """`[tool.autopilot-harness.lint]` of the nearest pyproject.toml at or above `start` (default: cwd)."""
-    folder = (start or Path.cwd()).resolve()
-    for candidate in (folder, *folder.parents):
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError):
-                return LintConfig()
-            section = data.get("tool", {}).get("autopilot-harness", {}).get("lint", {})
-            disabled = frozenset(_split_ids(section.get("disable", [])))
-            per_file = tuple((str(glob), frozenset(_split_ids(ids)))
-                             for glob, ids in dict(section.get("per-file-disable", {})).items())
-            return LintConfig(disabled, per_file)
-    return LintConfig()
+LINT_KEYS = ("disable", "per-file-disable")
+
+
+def load_config(start: Path | None = None, *, files: Sequence[str | Path] = ()) -> LintConfig:
+    """`[tool.autopilot-harness.lint]` of the pyproject.toml the linted `files` belong to (the nearest one
+    above their common folder, as `threshold` is found), else the nearest one at or above `start` (default:
+    the working directory). Every value is type-checked: a bad one is a UsageError naming the key.
+
+    Patterns of `per-file-disable` are matched against each file's path relative to that pyproject's folder.
+    """
+    from harness.runner.settings import find_pyproject, read_settings
+
+    pyproject = find_pyproject(files or ([start] if start is not None else []))
+    settings = read_settings(pyproject)
+    if pyproject is None:
+        return LintConfig()
+    table = (settings.raw or {}).get("lint", {})
+    return _config_from_table(table, pyproject)
+
+
+def _config_from_table(table: Any, pyproject: Path) -> LintConfig:
+    from difflib import get_close_matches
+
+    from harness.errors import UsageError
+
+    name = "[tool.autopilot-harness.lint]"
+
+    def bad(key: str | None, expected: str, value: Any) -> UsageError:
+        label = f"{name} {key}" if key else name
+        return UsageError(f"{label}: expected {expected}, found {value!r} ({type(value).__name__})",
+                          Location(str(pyproject), f"/tool/autopilot-harness/lint{'/' + key if key else ''}"))
+
+    if not isinstance(table, dict):
+        raise bad(None, 'a table (disable = ["AP101"], per-file-disable = {"glob" = ["ST205"]})', table)
+    for key in table:
+        if key not in LINT_KEYS:  # a typo ("disabled") would otherwise silently disable nothing
+            close = get_close_matches(str(key), LINT_KEYS, n=1)
+            raise UsageError(f"{name}: unknown key {key!r}; keys: {', '.join(LINT_KEYS)}",
+                             Location(str(pyproject), f"/tool/autopilot-harness/lint/{key}"),
+                             hint=f"did you mean '{close[0]}'?" if close else None)
+    disable = table.get("disable", [])
+    if not isinstance(disable, list) or not all(isinstance(i, str) for i in disable):
+        raise bad("disable", 'a list of rule ids such as ["AP101"]', disable)
+    per_file_table = table.get("per-file-disable", {})
+    if not isinstance(per_file_table, dict):
+        raise bad("per-file-disable", 'a table of glob = [rule ids], e.g. {"flows/*.json" = ["ST205"]}',
+                  per_file_table)
+    per_file = []
+    for glob, ids in per_file_table.items():
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise bad(f"per-file-disable.{glob}", 'a list of rule ids such as ["ST205"]', ids)
+        per_file.append((str(glob), frozenset(_split_ids(ids, where=f"{pyproject}: {name} per-file-disable"))))
+    disabled = frozenset(_split_ids(disable, where=f"{pyproject}: {name} disable"))
+    return LintConfig(disabled, tuple(per_file), root=pyproject.parent.resolve())
 
 
 # --- shared helpers ------------------------------------------------------------------------------------
@@ -291,44 +342,69 @@ def _duplicate_samples(assistant: Assistant, find: _Finder) -> None:
                          hint="keep it in the one task it means")
 
 
-MAX_LEAVE_ONE_OUT = 1500  # samples; above this AP104 routes against the full model only (speed)
+# Leave-one-out retrains the router once per sample (~20 ms each at 1,400 samples: 30 s). Above this many
+# samples AP104 and `nlu-eval --leave-one-out` hold out a stratified tenth at a time instead (10 trainings),
+# which asks the same question ("where does it go when the model has not seen it?") in well under a second.
+MAX_LEAVE_ONE_OUT = 300
+LARGE_BOT_FOLDS = 10
+
+
+def holdout_groups(assistant: Assistant, folds: int | None) -> list[list[tuple[int, int]]]:
+    """(task index, sample index) groups to hold out together: one per sample (`folds=None`), else
+    stratified folds (each task's samples dealt round-robin), empty folds dropped."""
+    ids = [(i, j) for i, task in enumerate(assistant.tasks) for j in range(len(task.samples))]
+    if folds is None:
+        return [[sample_id] for sample_id in ids]
+    groups: list[list[tuple[int, int]]] = [[] for _ in range(folds)]
+    for i, task in enumerate(assistant.tasks):
+        for j in range(len(task.samples)):
+            groups[j % folds].append((i, j))
+    return [g for g in groups if g]
+
+
+def without_samples(assistant: Assistant, held_out: set[tuple[int, int]]) -> Assistant:
+    """A copy of the assistant without the (task index, sample index) samples in `held_out`."""
+    tasks = tuple(replace(task, samples=tuple(s for j, s in enumerate(task.samples) if (i, j) not in held_out))
+                  if any(k == i for k, _ in held_out) else task for i, task in enumerate(assistant.tasks))
+    return replace(assistant, tasks=tasks)
 
 
 def _misrouted_samples(assistant: Assistant, find: _Finder, *, threshold: float | None = None) -> None:
-    """AP104: route each sample with a model trained without it (leave-one-out) — where it goes instead."""
+    """AP104: route each sample with a model trained without it — leave-one-out, or 10-fold for large
+    bots (`MAX_LEAVE_ONE_OUT`) — and report where it goes instead."""
     from harness.engines.autopilot.runtime import AutopilotRuntime
     from harness.errors import EngineError
 
     runtime = AutopilotRuntime() if threshold is None else AutopilotRuntime(threshold=threshold)
     total = sum(len(t.samples) for t in assistant.tasks)
-    try:
-        full = runtime.train(assistant)
-    except EngineError:
-        return  # the sample tags an unknown field: the loader reports that
-    for task_index, task in enumerate(assistant.tasks):
-        for index, sample in enumerate(task.samples):
-            text = sample_utterance(assistant, task, sample.tagged_text)
-            if total <= MAX_LEAVE_ONE_OUT:
-                held_out = without_sample(assistant, task_index, index)
-                routing = runtime.train(held_out).route(text)
-                if routing.task is None:
-                    continue  # nothing confident: the fallback, not another task
-            else:
-                routing = full.route(text)
+    folds = None if total <= MAX_LEAVE_ONE_OUT else LARGE_BOT_FOLDS
+    how = "when trained without it" if folds is None else \
+        f"when trained without it ({folds}-fold: the bot has {total} samples)"
+    misrouted = []
+    for group in holdout_groups(assistant, folds):
+        try:
+            trained = runtime.train(without_samples(assistant, set(group)))
+        except EngineError:
+            return  # a sample tags an unknown field: the loader reports that
+        for task_index, index in group:
+            task = assistant.tasks[task_index]
+            sample = task.samples[index]
+            routing = trained.route(sample_utterance(assistant, task, sample.tagged_text))
+            # No task (the fallback) is not "another task"; only a confident other task is a finding.
             if routing.task is not None and routing.task != task.unique_name:
-                find.add("AP104", f"sample {sample.tagged_text!r} of task '{task.unique_name}' routes to "
-                         f"'{routing.task}' (confidence {routing.confidence:.2f}) when trained without it",
-                         assistant.location(f"{task.pointer}/samples/{index}/taggedText"),
-                         hint="reword it, or add samples like it to its task")
+                misrouted.append((task_index, index, routing))
+    for task_index, index, routing in sorted(misrouted, key=lambda item: item[:2]):  # file order
+        task = assistant.tasks[task_index]
+        sample = task.samples[index]
+        find.add("AP104", f"sample {sample.tagged_text!r} of task '{task.unique_name}' routes to "
+                 f"'{routing.task}' (confidence {routing.confidence:.2f}) {how}",
+                 assistant.location(f"{task.pointer}/samples/{index}/taggedText"),
+                 hint="reword it, or add samples like it to its task")
 
 
 def without_sample(assistant: Assistant, task_index: int, sample_index: int) -> Assistant:
     """A copy of the assistant with one sample removed (for leave-one-out)."""
-    task = assistant.tasks[task_index]
-    samples = task.samples[:sample_index] + task.samples[sample_index + 1:]
-    tasks = list(assistant.tasks)
-    tasks[task_index] = replace(task, samples=samples)
-    return replace(assistant, tasks=tuple(tasks))
+    return without_samples(assistant, {(task_index, sample_index)})
 
 
 _CONTINUES = {"listen", "collect", "redirect", "handoff"}
@@ -350,13 +426,27 @@ def _ends_early(assistant: Assistant, handoff_tasks: set[str], find: _Finder) ->
             continue
         if _action_names(task) & _CONTINUES:
             continue
+        # Only a task that asks something: a deliberate closing line ("See you at 7!") may end the dialogue.
+        if not _asks_question(task):
+            continue
         why = ("it completes a collect" if task.unique_name in after_collect else
                "it is a default fallback" if task.unique_name in fallbacks else
                "its name says it continues a request" if _CONTINUATION_NAME.search(task.unique_name) else None)
-        if why:
-            find.add("AP105", f"task '{task.unique_name}' ends the dialogue (no listen, collect or redirect), "
-                     f"but {why}", assistant.location(_actions_pointer(task)),
-                     hint='add {"listen": true} so the user can ask for something else')
+        find.add("AP105", f"task '{task.unique_name}' asks a question but ends the dialogue (no listen, collect "
+                 f"or redirect), so the answer goes to a new routing" + (f"; {why}" if why else ""),
+                 assistant.location(_actions_pointer(task)),
+                 hint='add {"listen": true} so the user\'s answer reaches the bot in the same dialogue')
+
+
+def _asks_question(task: Task) -> bool:
+    """Whether the task's last `say` ends with a question mark (speech or text)."""
+    said = [action.get("say") for action in task.actions if isinstance(action, Mapping) and "say" in action]
+    if not said:
+        return False
+    last = said[-1]
+    if isinstance(last, Mapping):  # {"speech": …} or a rich say
+        last = last.get("speech") or last.get("text") or ""
+    return isinstance(last, str) and last.rstrip().rstrip('"\'”’)').endswith("?")
 
 
 # --- Studio flow rules ---------------------------------------------------------------------------------
@@ -429,7 +519,12 @@ FAILURE_EVENTS = {
     "run-function": ("fail",),
     "run-subflow": ("failed",),
     "send-to-flex": ("failedToEnqueue",),
-    "send-and-wait-for-reply": ("timeout",),
+    "send-message": ("failed",),
+    "send-and-wait-for-reply": ("timeout", "deliveryFailure"),
+    "gather-input-on-call": ("timeout",),
+    "enqueue-call": ("failedToEnqueue", "callFailure"),
+    "record-call": ("failed",),
+    "add-twiml-redirect": ("timeout", "fail"),
 }
 DEFAULT_SENDER = "{{flow.channel.address}}"
 FLEX_MESSAGING_SENDER = "{{trigger.message.ChannelAttributes.from}}"
@@ -452,27 +547,32 @@ def lint_flow(flow: Flow, *, bots: Mapping[str | None, Assistant] | None = None,
             pointer.endswith("/properties/input") or "/arguments/" in pointer)
         for path in _paths(env, text):
             root = path[0] if path else ""
-            problem = None
+            problem = hint = None
             if root == "widgets" and len(path) > 1 and path[1] not in names:
                 if is_split_input:
                     find.add("ST201", f"split '{state.name}' tests widgets.{path[1]}, but the flow has no widget "
                              f"'{path[1]}'", loc(pointer), hint=_close(path[1], names))
                     continue
                 problem = f"widgets.{path[1]} names no widget of the flow"
+                hint = _close(path[1], names)
             elif root == "flow" and len(path) > 2 and path[1] == "variables" and path[2] not in variables:
                 problem = f"flow.variables.{path[2]} is never set by a set-variables widget"
+                hint = _close(path[2], variables)
             elif root == "trigger" and len(path) > 1 and path[1] not in TRIGGER_KINDS:
                 problem = f"trigger.{path[1]} is not a trigger kind ({', '.join(TRIGGER_KINDS)})"
             elif root and root not in CONTEXT_ROOTS:
                 problem = f"'{root}' is not a Studio variable (roots: {', '.join(CONTEXT_ROOTS)})"
             if problem and (pointer, problem) not in reported:
                 reported.add((pointer, problem))
-                find.add("ST202", f"{state.name}: {problem}; it renders as an empty string", loc(pointer))
+                find.add("ST202", f"{state.name}: {problem}; it renders as an empty string", loc(pointer),
+                         hint=hint)
 
     for state in flow.states:
         if find.wants("ST203", "ST207"):
             _json_properties(flow, state, env, trusted, find)
         unhandled = [event for event in FAILURE_EVENTS.get(state.type, ()) if state.next_for(event) is None]
+        if state.type == "send-message" and state.next_for("sent") is None:
+            unhandled = []  # the flow's last message: failed or sent, the execution ends there anyway
         if unhandled:
             events = " and ".join(f"'{e}'" for e in unhandled)
             find.add("ST205", f"{state.type} '{state.name}': {events} lead(s) nowhere, so the execution ends "
@@ -717,20 +817,32 @@ def _flow_task_refs(flow: Flow) -> Iterator[tuple[str, str, str, str | None]]:
 
 
 def bot_for(state: State, bots: Mapping[str | None, Assistant]) -> Assistant | None:
-    """The assistant a send-to-auto-pilot widget drives: by its SID, else the only bot given."""
+    """The assistant a send-to-auto-pilot widget drives: by its SID, else the bot given for any SID (key
+    None). A bot given for another SID is not this widget's bot (no guessing: that gave false XF301s)."""
     sid = state.properties.get("autopilot_assistant_sid")
     if isinstance(sid, str) and sid in bots:
         return bots[sid]
-    if None in bots:
-        return bots[None]
-    return next(iter(bots.values())) if len(bots) == 1 else None
+    return bots.get(None)
+
+
+def implicit_bots(flow: Flow, assistant: Assistant) -> dict[str | None, Assistant]:
+    """The bot map for the only assistant among the linted files (no --bot): by its SID when the export
+    has one; without one, only for a flow whose Autopilot widgets all name the same assistant SID (a
+    flow driving two assistants cannot be checked against one of them)."""
+    if assistant.sid:
+        return {assistant.sid: assistant}
+    sids = {str(s.properties.get("autopilot_assistant_sid") or "") for s in flow.states
+            if s.type == "send-to-auto-pilot"}
+    return {None: assistant} if len(sids) <= 1 else {}
 
 
 def _linked_rules(flow: Flow, bots: Mapping[str | None, Assistant], find: _Finder) -> None:
     widgets = {s.name: s for s in flow.states if s.type == "send-to-auto-pilot"}
     has_flex = any(s.type == "send-to-flex" for s in flow.states)
+    voice_only = _voice_only(flow)
     for state in widgets.values():
-        _sender_rule(flow, state, bot_for(state, bots), has_flex, find)
+        if state.name not in voice_only:  # a call has no sender: the guide's rules are for messages
+            _sender_rule(flow, state, bot_for(state, bots), has_flex, find)
     if not bots:
         return
     for task, pointer, widget, _sid in _flow_task_refs(flow):
@@ -738,6 +850,29 @@ def _linked_rules(flow: Flow, bots: Mapping[str | None, Assistant], find: _Finde
         if bot is not None and bot.task(task) is None:
             find.add("XF301", f"'{task}' is not a task of the bot '{bot.unique_name}' that widget "
                      f"'{widget}' runs", flow.location(pointer), hint=_close(task, set(bot.task_names)))
+
+
+def _voice_only(flow: Flow) -> set[str]:
+    """Widgets reached only from the Trigger's `incomingCall` (never from a message, a conversation, a
+    REST API execution or a subflow start)."""
+    trigger = flow.state(flow.initial_state)
+    if trigger is None:
+        return set()
+
+    def reach(events: set[str], include: bool) -> set[str]:
+        starts = [t.next for t in trigger.transitions if t.next and ((t.event in events) == include)]
+        seen: set[str] = set()
+        todo = list(starts)
+        while todo:
+            name = todo.pop()
+            state = flow.state(name)
+            if state is None or name in seen:
+                continue
+            seen.add(name)
+            todo.extend(t.next for t in state.transitions if t.next)
+        return seen
+
+    return reach({"incomingCall"}, True) - reach({"incomingCall"}, False)
 
 
 def _sender_rule(flow: Flow, state: State, bot: Assistant | None, has_flex: bool, find: _Finder) -> None:

@@ -16,12 +16,18 @@ import html
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import LoadError, SchemaError, UsageError
-from harness.insight.lint_rules import sample_utterance
+from harness.errors import LoadError, Location, SchemaError, UsageError
+from harness.insight.lint_rules import (
+    LARGE_BOT_FOLDS,
+    MAX_LEAVE_ONE_OUT,
+    holdout_groups,
+    sample_utterance,
+    without_samples,
+)
 from harness.models.assistant import Assistant, task_target
 from harness.sources import load_source
 
@@ -113,10 +119,13 @@ class NluReport:
     method: str  # "5-fold" | "leave-one-out"
     cross_validation: Evaluation
     extra: Evaluation | None = None
+    note: str | None = None  # e.g. why leave-one-out ran as k-fold
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"assistant": self.assistant, "method": self.method,
-                "cross_validation": self.cross_validation.to_dict()}
+        data: dict[str, Any] = {"assistant": self.assistant, "method": self.method,
+                                "cross_validation": self.cross_validation.to_dict()}
+        if self.note:
+            data["note"] = self.note
         if self.extra is not None:
             data["extra"] = self.extra.to_dict()
         return data
@@ -125,36 +134,32 @@ class NluReport:
 # --- evaluation ----------------------------------------------------------------------------------------
 
 
-def _without(assistant: Assistant, held_out: set[tuple[int, int]]) -> Assistant:
-    tasks = tuple(replace(task, samples=tuple(s for j, s in enumerate(task.samples) if (i, j) not in held_out))
-                  for i, task in enumerate(assistant.tasks))
-    return replace(assistant, tasks=tasks)
-
-
 def evaluate(assistant: Assistant, *, folds: int | None = 5, extra: Sequence[tuple[str, str]] = (),
              threshold: float | None = None) -> NluReport:
     """Cross-validate (`folds=None`: leave-one-out); `extra` (text, task) pairs go to the full model."""
     from harness.engines.autopilot.runtime import AutopilotRuntime
 
     runtime = AutopilotRuntime() if threshold is None else AutopilotRuntime(threshold=threshold)
-    ids = [(i, j) for i, task in enumerate(assistant.tasks) for j in range(len(task.samples))]
-    if not ids:
+    total = sum(len(task.samples) for task in assistant.tasks)
+    if not total:
         raise UsageError(f"{assistant.path}: the assistant has no samples to evaluate")
-    if folds is None:
-        groups = [[sample_id] for sample_id in ids]
+    note = None
+    if folds is None and total > MAX_LEAVE_ONE_OUT:
+        # One training per sample is quadratic (30 s at 1,400 samples): a stratified 10-fold instead.
+        folds = LARGE_BOT_FOLDS
+        note = (f"leave-one-out ran as {folds}-fold: the assistant has {total} samples (more than "
+                f"{MAX_LEAVE_ONE_OUT}, where one training per sample gets slow)")
+        method = f"{folds}-fold"
+    elif folds is None:
         method = "leave-one-out"
     else:
         if folds < 2:
             raise UsageError("--folds must be at least 2")
-        groups = [[] for _ in range(folds)]
-        for i, task in enumerate(assistant.tasks):  # stratified: deal each task's samples round-robin
-            for j in range(len(task.samples)):
-                groups[j % folds].append((i, j))
-        groups = [g for g in groups if g]
         method = f"{folds}-fold"
+    groups = holdout_groups(assistant, folds)
     predictions: list[Prediction] = []
     for group in groups:
-        trained = runtime.train(_without(assistant, set(group)))
+        trained = runtime.train(without_samples(assistant, set(group)))
         for i, j in group:
             task = assistant.tasks[i]
             tagged = task.samples[j].tagged_text
@@ -181,7 +186,7 @@ def evaluate(assistant: Assistant, *, folds: int | None = 5, extra: Sequence[tup
                 predicted = NONE_LABEL if predicted in falls_back else predicted
             extra_predictions.append(Prediction(text, gold, predicted, float(routing.confidence)))
         extra_eval = score(extra_predictions, labels)
-    return NluReport(assistant.unique_name, method, cv, extra_eval)
+    return NluReport(assistant.unique_name, method, cv, extra_eval, note)
 
 
 def score(predictions: list[Prediction], labels: Sequence[str]) -> Evaluation:
@@ -219,7 +224,7 @@ def load_labelled(path: Path) -> list[tuple[str, str]]:
         try:
             rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
         except OSError as err:
-            raise LoadError(f"cannot read labelled utterances: {err.strerror}", None) from None
+            raise LoadError(f"cannot read labelled utterances: {err.strerror}", Location(str(path))) from None
         if rows and [c.strip().lower() for c in rows[0][:2]] == ["text", "task"]:
             rows = rows[1:]
         pairs = []
@@ -267,6 +272,8 @@ def export_samples(assistant: Assistant, path: Path) -> int:
 
 def report_text(report: NluReport) -> str:
     lines = [f"NLU evaluation of {report.assistant} ({report.method})"]
+    if report.note:
+        lines.append(f"note: {report.note}")
     for title, ev in (("cross-validation", report.cross_validation), ("extra utterances", report.extra)):
         if ev is None:
             continue
@@ -303,9 +310,14 @@ def confusion_svg(ev: Evaluation, *, cell: int = 28) -> str:
     margin = 12 + 7 * max((len(label) for label in ev.labels), default=4)
     size = margin + n * cell + 20
     peak = max((max(row) for row in ev.matrix), default=1) or 1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
-             f'viewBox="0 0 {size} {size}" font-family="sans-serif" font-size="11" role="img">',
-             f"<title>Confusion matrix ({esc(str(len(ev.predictions)))} utterances)</title>"]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 20}" height="{size + 20}" '
+             f'viewBox="-20 -20 {size + 20} {size + 20}" font-family="sans-serif" font-size="11" role="img">',
+             f"<title>Confusion matrix ({esc(str(len(ev.predictions)))} utterances)</title>",
+             # Axis titles: which way the matrix reads (rows are the truth).
+             f'<text x="{margin + n * cell / 2:.1f}" y="-6" text-anchor="middle" font-weight="bold">'
+             "predicted task (columns) →</text>",
+             f'<text transform="translate(-8,{margin + n * cell / 2:.1f}) rotate(-90)" text-anchor="middle" '
+             'font-weight="bold">expected task (rows) →</text>']
     for i, label in enumerate(ev.labels):
         y = margin + i * cell
         parts.append(f'<text x="{margin - 6}" y="{y + cell * 0.65:.1f}" text-anchor="end">{esc(label)}</text>')
@@ -328,7 +340,7 @@ def histogram_svg(ev: Evaluation, *, width: int = 420, height: int = 200) -> str
     """Confidence histogram: correct (blue) stacked under wrong (red) per 0.1 bin."""
     right, wrong = ev.histogram()
     peak = max((r + w for r, w in zip(right, wrong, strict=True)), default=1) or 1
-    left, bottom, bar = 30, height - 25, (width - 40) / len(right)
+    left, bottom, bar = 30, height - 30, (width - 40) / len(right)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10" role="img">',
              "<title>Confidence histogram</title>",
@@ -342,7 +354,16 @@ def histogram_svg(ev: Evaluation, *, width: int = 420, height: int = 200) -> str
         parts.append(f'<rect x="{x + 1:.1f}" y="{bottom - (r + w) * scale:.1f}" width="{bar - 2:.1f}" '
                      f'height="{w * scale:.1f}" fill="#d0574a"><title>{w} wrong</title></rect>')
         parts.append(f'<text x="{x:.1f}" y="{bottom + 12}">{n / 10:.1f}</text>')
-    parts.append(f'<text x="{left}" y="10">max {peak}</text></svg>')
+    parts.append(f'<text x="{left}" y="10">max {peak}</text>')
+    # Legend and axis titles: what the colours and the axes mean.
+    parts.append(f'<rect x="{width - 150}" y="2" width="10" height="10" fill="#4a7bd0"/>'
+                 f'<text x="{width - 136}" y="11">correct</text>'
+                 f'<rect x="{width - 86}" y="2" width="10" height="10" fill="#d0574a"/>'
+                 f'<text x="{width - 72}" y="11">wrong</text>')
+    parts.append(f'<text x="{(left + width) / 2:.1f}" y="{height - 2}" text-anchor="middle">'
+                 "confidence of the routed task (0 = fallback)</text>")
+    parts.append(f'<text transform="translate(10,{bottom / 2:.1f}) rotate(-90)" text-anchor="middle">'
+                 "utterances</text></svg>")
     return "\n".join(parts)
 
 

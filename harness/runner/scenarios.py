@@ -691,6 +691,9 @@ class SuiteResult:
     deselected: int = 0
     golden_orphans: list[str] = field(default_factory=list)  # golden files of no scenario (kept)
     golden_pruned: list[str] = field(default_factory=list)  # ... removed by --update-golden
+    # The working directory of the run: the paths in `files` are relative to it, so the insight tools
+    # (coverage, report) find the bots and flows from anywhere.
+    cwd: str = field(default_factory=lambda: str(Path.cwd().resolve()))
 
     def count(self, status: str) -> int:
         return sum(1 for case in self.cases if case.status == status)
@@ -718,6 +721,7 @@ class SuiteResult:
             "started": self.started.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "duration": round(self.duration, 6),
             "summary": self.summary,
+            "cwd": self.cwd,
             "files": self.files,
             "cases": [case.to_dict() for case in self.cases],
             # Only when there is something to say (the key may grow; docs/run-results.md).

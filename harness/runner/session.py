@@ -114,8 +114,9 @@ class Session:
         from harness.engines.autopilot.runtime import AutopilotRuntime
         from harness.models.assistant_loader import load_assistant
 
-        if not self.options.bots:
+        if not self.options.bots and self.options.flow is None:
             raise UsageError("no bot given: pass --bot SCHEMA.json (or UA…=SCHEMA.json with a flow)")
+        # A flow without a Send to Autopilot widget needs no bot (checked in _load_flow, once it is read).
         for sid, path in self.options.bots.items():
             self.assistants[sid] = load_assistant(path, sid=sid)
         for folder in self.options.functions:
@@ -139,6 +140,11 @@ class Session:
 
         assert self.options.flow is not None
         flow = load_flow(self.options.flow)
+        if not self.options.bots:
+            widgets = [s.name for s in flow.states if s.type == "send-to-auto-pilot"]
+            if widgets:
+                raise UsageError(f"no bot given, but {self.options.flow} runs one (Send to Autopilot widget(s) "
+                                 f"{', '.join(widgets)}): pass --bot SCHEMA.json (or UA…=SCHEMA.json)")
         self._warn_unused_bots(flow)
         subflows = {sid: load_flow(path) for sid, path in self.options.subflows.items()}
         taskrouter = FakeTaskRouter(queues=self._queues(), sids=self.runtime.sids, clock=self.clock,

@@ -88,3 +88,10 @@ def test_a_static_regex_that_does_not_compile_is_a_lint_error(tmp_path: Path,
     path.write_text(json.dumps(flow, indent=2))
     assert main(["lint", str(path)]) == 1
     assert "split condition regex '(unclosed' is not a valid regular expression" in capsys.readouterr().out
+
+
+def test_a_folder_lints_its_bots_and_flows_and_skips_other_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint", str(EXAMPLES / "hospitality")]) == 0
+    captured = capsys.readouterr()
+    assert "4 file(s) checked: 0 error(s)" in captured.out  # assistant.json and the three flows
+    assert "skipped 3 file(s)" in captured.err  # workflow.json, queues.json, package.json

@@ -16,7 +16,8 @@
    counted over tasks (a word in every task tells nothing); stop words ("i", "the", "please", …) weigh
    a quarter. Confidence = (p1 − p2) / p1 over the two best task scores (1.0 with a single scoring task).
 3. **None** (`method="none"`, `task=None`): nothing scored, the best score is below `min_score`, or the
-   confidence is below `threshold`. The caller runs `defaults.fallback`.
+   confidence is below `threshold`. Confidence is then 0.0 (the margin, if any, is in the note). The
+   caller runs `defaults.fallback`.
 
 `next_best_task` is the second task in the ranking, '' when there is none (or it scored 0) or when it is
 the fallback task (Twilio's rule; the caller names it with `fallback_task=`). `candidates` (`listen.tasks`)
@@ -328,13 +329,15 @@ class Router:
         confidence = round((p1 - p2) / p1, 6) if p1 > 0 else 0.0
         next_best = self._next_best(scored[1][0] if len(scored) > 1 else None)
         name = self._tasks[best_task].unique_name
+        # No task routed → confidence 0.0: a fallback is never "certain" (a weak lone match keeps a 1.0
+        # margin otherwise). The margin stays in the note for `--explain`.
         if p1 < self.min_score:
             note = f"best score {p1:.3f} ({name}) is below min_score {self.min_score}"
-            return Routing(None, confidence, next_best, {}, ranking, "none", note)
+            return Routing(None, 0.0, next_best, {}, ranking, "none", note)
         if confidence < self.threshold:
             note = f"confidence {confidence:.3f} ({name} vs {self._tasks[scored[1][0]].unique_name}) " \
                    f"is below the threshold {self.threshold}"
-            return Routing(None, confidence, next_best, {}, ranking, "none", note)
+            return Routing(None, 0.0, next_best, {}, ranking, "none", note)
         fields = self._scored_fields(best_task, best_sample, norm, slot_values)
         note = f"closest sample {self._sample_text[best_sample]!r} (score {p1:.3f})"
         if len(scored) == 1:  # (p1 − p2) / p1 with p2 = 0: a weak match alone is "certain"

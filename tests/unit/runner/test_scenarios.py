@@ -227,7 +227,8 @@ def test_json_results_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     write(tmp_path, "a.scenario.yaml", PASSING)
     write(tmp_path, "f.scenario.yaml", FAILING)
     data = json.loads(run_suite([tmp_path]).to_json())
-    assert set(data) == {"version", "started", "duration", "summary", "files", "cases"}
+    assert set(data) == {"version", "started", "duration", "summary", "cwd", "files", "cases"}
+    assert data["cwd"] == str(FIXTURES.parents[2].resolve())
     assert data["version"] == 1 and data["started"].endswith("Z")
     assert data["summary"] == {"passed": 3, "failed": 1, "error": 0, "total": 4}
     (file_a, file_f) = sorted(data["files"])
