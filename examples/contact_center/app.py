@@ -2,7 +2,7 @@
 
 The Studio flow `examples/hospitality/flows/http_messaging.json` POSTs the bot's memory here with an
 HTTP Request widget when the guest asks for an agent. The service checks the payload against
-`handoff.schema.json` (the same file the contract tests use), files a ticket and answers
+`contracts/schemas/handoff.schema.json` (the same file the contract tests use), files a ticket and answers
 
     201 {"ticket_id": "T-00001", "status": "queued", "queue": "Concierge"}
 
@@ -31,7 +31,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from werkzeug.exceptions import HTTPException
 
-SCHEMA_PATH = Path(__file__).with_name("handoff.schema.json")
+# The contract's schema lives with the pacts (contracts/schemas): one file for the service, the scenarios
+# and the vendor guide. The examples run from a checkout, so the relative path holds.
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "contracts" / "schemas" / "handoff.schema.json"
 
 # Queue names as in examples/hospitality/queues.json, chosen the way workflow.json routes Flex tasks.
 ROOM_SERVICE, HOUSEKEEPING, CONCIERGE = "Room Service", "Housekeeping", "Concierge"

@@ -11,15 +11,37 @@ hand-off it produces is verified. Exit 0 verified, 1 a failure or nothing verifi
 
 `publish` and `can-i-deploy` are the Pact Broker side, via the `pact` CLI. Both need a broker
 (`--broker-url` or PACT_BROKER_BASE_URL; credentials from PACT_BROKER_TOKEN or
-PACT_BROKER_USERNAME/PASSWORD) and the `pact` command of pact-python-cli. Exit 0 published /
-deployable, 1 refused ("Computer says no") or the broker failed, 2 bad input or the CLI is missing.
+PACT_BROKER_USERNAME/PASSWORD) and the `pact` command of pact-python-cli. `publish` sends only the
+pacts of `--consumer` (needed when the files are by several consumers). Exit 0 published / deployable;
+1 "Computer says no" (can-i-deploy) or a failed publish; 2 bad input, the CLI missing, or — for
+can-i-deploy — a broker that could not be asked (5xx, 401, unreachable, timeout), so a deploy gate
+never reads an outage as a verdict.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from harness.errors import ExitCode, UsageError
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise ValueError(text)
+    return value
+
+
+_non_negative_int.__name__ = "non-negative integer"  # argparse: "invalid non-negative integer value"
+_positive_float.__name__ = "positive number"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -32,12 +54,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     def broker_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--broker-url", default=None, metavar="URL",
                        help="the Pact Broker (default: $PACT_BROKER_BASE_URL)")
-        p.add_argument("--retries", type=int, default=1, help="HTTP retries against the broker (default 1)")
-        p.add_argument("--timeout", type=float, default=120.0, help="seconds before giving up (default 120)")
+        p.add_argument("--retries", type=_non_negative_int, default=1,
+                       help="HTTP retries against the broker (default 1)")
+        p.add_argument("--timeout", type=_positive_float, default=120.0,
+                       help="seconds before giving up (default 120)")
 
     publish = actions.add_parser("publish", help="publish pact files as a consumer version")
     publish.add_argument("pacts", nargs="+", metavar="FILE_OR_DIR")
     publish.add_argument("--consumer-app-version", "-a", required=True, metavar="VERSION")
+    publish.add_argument("--consumer", default=None, metavar="NAME",
+                         help="publish only this consumer's pacts (needed when the files are by several)")
     publish.add_argument("--branch", default=None)
     publish.add_argument("--tag", "-t", action="append", default=[], help="a tag (repeatable)")
     broker_options(publish)
@@ -85,14 +111,20 @@ def run(args: argparse.Namespace) -> int:
 
     if args.contracts_command == "publish":
         result = broker.publish(args.pacts, version=args.consumer_app_version, broker=args.broker_url,
-                                branch=args.branch, tags=args.tag, retries=args.retries, timeout=args.timeout)
+                                branch=args.branch, tags=args.tag, retries=args.retries, timeout=args.timeout,
+                                consumer=args.consumer)
     else:
         result = broker.can_i_deploy(args.pacticipant, args.version, broker=args.broker_url,
                                      to_environment=args.to_environment, retries=args.retries,
                                      timeout=args.timeout)
     if result.output:
         print(result.output)
-    return ExitCode.OK if result.ok else ExitCode.FAILED
+    if result.ok:
+        return ExitCode.OK
+    if result.broker_error and args.contracts_command == "can-i-deploy":
+        print("can-i-deploy: the broker could not be asked (no verdict); see above", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    return ExitCode.FAILED
 
 
 def _verify_flow(args: argparse.Namespace) -> int:

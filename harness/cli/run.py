@@ -35,6 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="write the results JSON here (docs/run-results.md)")
     parser.add_argument("--update-golden", action="store_true",
                         help="store each scenario's transcript as its golden file instead of diffing it")
+    parser.add_argument("--require-golden", action="store_true",
+                        help="a scenario without a golden file fails (the deploy gate: a deleted golden "
+                             "must not pass silently)")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", default=None,
                         help="only scenarios whose file, id or tags match, e.g. -k 'towels and not chat'")
     parser.add_argument("--tag", action="append", default=[], metavar="TAG",
@@ -57,10 +60,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     pacts = parser.add_argument_group("HTTP pacts (contracts/README.md)").add_mutually_exclusive_group()
     pacts.add_argument("--write-pacts", dest="pact_mode", action="store_const", const="write", default=None,
                        help="merge each passing scenario's HTTP hand-off into its pact (overrides "
-                            "AUTOPILOT_HARNESS_PACT_MODE and contracts.http.mode)")
+                            "AUTOPILOT_HARNESS_PACT_MODE, $CI and contracts.http.mode)")
     pacts.add_argument("--check-pacts", dest="pact_mode", action="store_const", const="check",
                        help="compare each HTTP hand-off with the committed pact and write nothing: a "
-                            "difference fails the scenario (what CI does)")
+                            "difference fails the scenario (the default when $CI is set)")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="one line per scenario")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only failures and the final line")
@@ -83,7 +86,8 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
             prepare_output(target, option)
     threshold = args.threshold if args.threshold is not None else settings.threshold
     progress = _Progress(out, verbose=args.verbose, quiet=args.quiet)
-    suite = run_suite(args.paths, update_golden=args.update_golden, select=select, progress=progress,
+    suite = run_suite(args.paths, update_golden=args.update_golden, require_golden=args.require_golden,
+                      select=select, progress=progress,
                       threshold=threshold, case_checks=case_checks(pact_mode=args.pact_mode),
                       pattern=settings.scenario_glob)
     progress.finish()
@@ -196,6 +200,8 @@ def _print_totals(suite: SuiteResult, out: TextIO, *, update_golden: bool) -> No
         parts.append(f"{sum(1 for c in suite.cases if c.golden == 'written')} golden written")
     if suite.golden_pruned:
         parts.append(f"{len(suite.golden_pruned)} stale golden removed")
+    if suite.golden_missing:  # not compared with anything: say so, or a deleted golden passes unseen
+        parts.append(f"{len(suite.golden_missing)} without golden")
     if suite.exit_code == ExitCode.NOTHING_COLLECTED:
         parts.insert(0, "no scenarios ran")
     print(f"\n{', '.join(parts) or 'nothing ran'} in {suite.duration:.2f} s", file=out)

@@ -2,7 +2,8 @@
 
 Exit 0 when every interaction of every pact passed, 1 when one failed or nothing was verified (zero
 interactions, an empty directory, a pact for another provider), 2 on bad input (a missing file, a file
-that is not a pact, a malformed URL). pact-python is imported only when the command runs.
+that is not a pact, a malformed URL, a timeout that is not positive, a malformed --header).
+pact-python is imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,17 @@ import sys
 from typing import Any
 
 from harness.errors import ExitCode
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer > 0 (argparse turns the ValueError into exit 2 with a message)."""
+    value = int(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+positive_int.__name__ = "positive integer"  # what argparse names in "invalid positive integer value"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -28,7 +40,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="the provider's endpoint that sets up provider states (POST, JSON body)")
     parser.add_argument("--provider", default=None, metavar="NAME",
                         help="the provider's name in the pacts (default: the name the pacts give)")
-    parser.add_argument("--timeout-ms", type=int, default=5000, help="per-request timeout (default 5000)")
+    parser.add_argument("--timeout-ms", type=positive_int, default=10_000,
+                        help="how long the provider may take per request, as Studio's HTTP Request widget "
+                             "allows (default 10000)")
+    parser.add_argument("--header", action="append", default=[], metavar="NAME=VALUE",
+                        help="a header added to every request, e.g. Authorization='Bearer …' (repeatable; "
+                             "never printed)")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     parser.add_argument("--show-output", action="store_true",
                         help="also print the Pact verifier's own report")
@@ -36,10 +53,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.contracts.verify import verify
+    from harness.contracts.verify import parse_headers, verify
 
     result = verify(args.pact, args.provider_base_url, provider=args.provider,
-                    state_change_url=args.state_change_url, timeout_ms=args.timeout_ms)
+                    state_change_url=args.state_change_url, timeout_ms=args.timeout_ms,
+                    headers=parse_headers(args.header))
     return print_result(result, args)
 
 

@@ -1,7 +1,7 @@
 """Consumer side of the HTTP hand-off: recorded requests of the flow → a Pact V4 file.
 
     writer = HandoffPactWriter("contracts/pacts", "hospitality-http", "contact-center",
-                               schema="examples/contact_center/handoff.schema.json")
+                               schema="contracts/schemas/handoff.schema.json")
     writer.add(transcript.handoff, description="a guest asks for an agent by SMS",
                provider_state="hand-offs are accepted")
 

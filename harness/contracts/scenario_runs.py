@@ -15,7 +15,8 @@ plugin) hand to the runner (`SessionPool(case_checks=…)`, `run_suite(case_chec
   hand-off loses its interaction. In **check** mode the interaction is compared with the committed one
   and any difference is a `pact.drift` mismatch; nothing is written. The mode (`pact_mode`): the
   face's override (`run --write-pacts` / `--check-pacts`), else `AUTOPILOT_HARNESS_PACT_MODE`, else
-  the file's `contracts.http.mode`, else write. CI sets `AUTOPILOT_HARNESS_PACT_MODE=check` (tox.ini).
+  check when `$CI` is set, else the file's `contracts.http.mode`, else write. tox.ini also sets
+  `AUTOPILOT_HARNESS_PACT_MODE=check`.
 - the flow's Autopilot widget's `from` (`twilio_rules.check_autopilot_from`), once per flow and channel
   kind per run, reported on each scenario through that flow that hands off (not for voice).
 - any rule can be switched off by id: `contracts: {rules: {disable: [twilio.autopilot-from]}}`.
@@ -69,11 +70,20 @@ __all__ = ["CONTRACT_SCOPE", "PACT_MODE_ENV", "ScenarioContracts", "case_checks"
 # --- consumer side: a check after every case ---------------------------------------------------------------
 
 
+def _on_ci() -> bool:
+    """$CI is set (GitHub Actions, GitLab, CircleCI, … all set it) and not explicitly false."""
+    return (os.environ.get("CI") or "").strip().lower() not in ("", "0", "false", "no")
+
+
 def pact_mode(file_mode: str | None = None, override: str | None = None) -> str:
-    """`write` or `check`: the face's override, else $AUTOPILOT_HARNESS_PACT_MODE, else the file's
-    `contracts.http.mode`, else `write` (a local run updates the pact; CI sets the variable to check)."""
+    """`write` or `check`: the face's override, else $AUTOPILOT_HARNESS_PACT_MODE, else `check` when $CI is
+    set, else the file's `contracts.http.mode`, else `write` (a local run updates the pact).
+
+    Why $CI beats the file: a deploy gate that rewrites the pact it should guard lets every contract
+    change through, so on CI only an explicit override or the variable can ask for write."""
+    ci_mode = "check" if _on_ci() else None
     for value, source in ((override, "the pact mode"), (os.environ.get(PACT_MODE_ENV) or None, PACT_MODE_ENV),
-                          (file_mode, "contracts.http.mode")):
+                          (ci_mode, "CI"), (file_mode, "contracts.http.mode")):
         if value is None:
             continue
         mode = value.strip().lower()

@@ -11,7 +11,14 @@ the verifier's structured results; the Rust report is kept in `VerifyResult.outp
 Provider-side Twilio rules Pact cannot express (`provider.size`): the verifier talks to the vendor
 through a small recording proxy, and an answer over Studio's 64 kB (`MAX_BODY_BYTES`) fails the
 interaction — the HTTP Request widget would take `failed` however well the body matches. Non-empty
-strings the flow reads (`ticket_id`) and "any 2xx" are in the pact itself (`consumer`).
+strings the flow reads (`ticket_id`) and "any 2xx" are in the pact itself (`consumer`). Redirects to
+the vendor's own origin are sent back through the proxy, so a 3xx cannot skip the size check.
+
+Fail-fast probes, so a broken setup gives one clear message instead of Pact's retries and made-up
+statuses: the provider base URL must accept a connection, and a `--state-change-url` must answer one
+setup call (then a teardown) with a 2xx — Pact retries a failing state change with backoff for about two
+minutes per interaction. A provider that does not answer within `timeout_ms` fails its interaction with
+"did not answer within N ms", naming the provider's URL, never the internal proxy.
 
 Bad input — a path that does not exist, a file that is not a pact, a malformed URL — raises a
 `HarnessError` (the CLI's exit 2); a contract that does not hold is a `VerifyResult` with `ok` false.
@@ -22,7 +29,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,11 @@ from harness.engines.studio.http import MAX_BODY_BYTES
 from harness.errors import LoadError, Location, UsageError
 
 SIZE_RULE = "provider.size"
+TRANSPORT_RULE = "provider.transport"
+# Studio's HTTP Request widget waits up to 10 s for an answer (reference: studio.md), so that is our default.
+DEFAULT_TIMEOUT_MS = 10_000
+# The verifier waits this much longer than the proxy, so the proxy's timeout (with a clear message) fires first.
+_VERIFIER_GRACE_MS = 2_000
 # Not forwarded by the proxy: per-connection headers, and what `requests` already undid (compression).
 _HOP_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length",
                           "host", "upgrade", "proxy-connection", "te", "trailer"})
@@ -78,6 +90,10 @@ def select_pacts(
     provider, a pact without interactions or with interactions of the other kind is an error.
     """
     documents = [(path, explicit, pact_files.read_pact(path)) for path, explicit in sources]
+    # A folder a vendor receives holds both kinds (contracts/pacts): pacts only of the other kind found in a
+    # folder are skipped, not errors; a file named explicitly is still checked (and refused) below.
+    documents = [(path, explicit, doc) for path, explicit, doc in documents
+                 if explicit or not _only_other_kind(doc, kind)]
     names = sorted({doc["provider"]["name"] for _, _, doc in documents})
     if provider is None:
         if len(names) > 1:
@@ -111,22 +127,55 @@ def select_pacts(
     return provider, chosen, errors
 
 
+def _only_other_kind(document: Mapping[str, Any], kind: str) -> bool:
+    interactions = pact_files.pact_interactions(document)
+    return bool(interactions) and all(pact_files.interaction_kind(i) != kind for i in interactions)
+
+
+def check_timeout_ms(timeout_ms: int) -> int:
+    if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms <= 0:
+        raise UsageError(f"the timeout must be a positive number of milliseconds, got {timeout_ms!r}")
+    return timeout_ms
+
+
+def parse_headers(pairs: Iterable[str]) -> dict[str, str]:
+    """`NAME=VALUE` strings (the CLI's --header) as a dict; UsageError for a malformed one."""
+    headers: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name or any(c in name for c in " :\t\r\n") or any(c in value for c in "\r\n"):
+            raise UsageError(f"--header expects NAME=VALUE (e.g. Authorization='Bearer …'), got {pair!r}")
+        headers[name] = value
+    return headers
+
+
 def verify(
     pact_paths: str | Path | Iterable[str | Path],
     provider_base_url: str,
     *,
     provider: str | None = None,
     state_change_url: str | None = None,
-    timeout_ms: int = 5000,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    headers: Mapping[str, str] | None = None,
     quiet: bool = True,
 ) -> VerifyResult:
-    """Verify HTTP pacts against `provider_base_url`; `provider` defaults to the pacts' provider name."""
+    """Verify HTTP pacts against `provider_base_url`; `provider` defaults to the pacts' provider name.
+
+    `headers` are added to every request (e.g. an Authorization the vendor's endpoint requires); they
+    are never printed."""
     check_url(provider_base_url)
+    check_timeout_ms(timeout_ms)
     if state_change_url is not None:
         check_url(state_change_url, "--state-change-url")
     provider, chosen, errors = select_pacts(collect_pact_sources(pact_paths), provider, "http")
     result = VerifyResult(provider=provider, pact_files=[str(p) for p, _ in chosen], errors=errors)
     if not chosen:
+        return result
+    setup_error = _probe_provider(provider_base_url, timeout_ms) or (
+        _probe_state_change(state_change_url, _first_state(chosen), timeout_ms) if state_change_url else None)
+    if setup_error:
+        result.errors.append(setup_error)
         return result
 
     from harness.engines.twilio.server import LocalServer
@@ -141,29 +190,93 @@ def verify(
             verifier.add_source(path)
         if state_change_url is not None:
             verifier.state_handler(state_change_url, teardown=True, body=True)
-        verifier.set_request_timeout(timeout_ms)
+        if headers:
+            verifier.add_custom_headers(dict(headers))
+        verifier.set_request_timeout(timeout_ms + _VERIFIER_GRACE_MS)
         verifier.set_coloured_output(enabled=False)
         run_verifier(verifier, result, quiet=quiet)
     _attach_files(result, chosen)
+    _explain_transport_failures(result, chosen, guard, timeout_ms)
+    _explain_status_problems(result, chosen)
     _add_size_problems(result, chosen, guard.oversized)
+    # Whatever still names the internal proxy should name the vendor's endpoint instead.
+    result.errors = [e.replace(proxy_url.rstrip("/"), guard.target) for e in result.errors]
     return result
+
+
+def _first_state(chosen: list[tuple[Path, dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
+    for _, document in chosen:
+        for interaction in pact_files.pact_interactions(document):
+            for state in interaction.get("providerStates") or []:
+                if isinstance(state, dict) and state.get("name"):
+                    return str(state["name"]), dict(state.get("params") or {})
+    return "", {}
+
+
+def _probe_provider(url: str, timeout_ms: int) -> str | None:
+    """None when something accepts connections at `url`; else why not (any HTTP answer will do)."""
+    import requests
+
+    try:
+        requests.get(url, timeout=timeout_ms / 1000, allow_redirects=False)
+    except requests.ConnectionError as err:  # refused, unknown host, connect timeout
+        return f"the provider at {url} cannot be reached ({_reason(err)}): nothing was verified"
+    except requests.RequestException:  # it connected (a slow or odd answer): the interactions will tell
+        pass
+    return None
+
+
+def _probe_state_change(url: str, state: tuple[str, dict[str, Any]], timeout_ms: int) -> str | None:
+    """One setup call (then a teardown) to the state-change URL; why it failed, or None.
+
+    Pact retries a failing state change with backoff (about two minutes per interaction) and then
+    names neither status nor URL, so we ask once first."""
+    import requests
+
+    name, params = state
+    for action in ("setup", "teardown"):
+        try:
+            answer = requests.post(url, json={"state": name, "params": params, "action": action},
+                                   timeout=timeout_ms / 1000)
+        except requests.Timeout:
+            return f"the state-change URL {url} did not answer within {timeout_ms} ms ({action} of {name!r})"
+        except requests.RequestException as err:
+            return f"the state-change URL {url} cannot be reached ({_reason(err)})"
+        if not 200 <= answer.status_code < 300:
+            return (f"the state-change URL {url} answered {answer.status_code} {answer.reason or ''}".rstrip()
+                    + f" to the {action} of state {name!r} (expected a 2xx): nothing was verified")
+    return None
+
+
+def _reason(err: Exception) -> str:
+    """The innermost reason of a requests error ("Connection refused"), not urllib3's whole repr."""
+    text = str(err)
+    for marker in ("] ", "Errno"):
+        if marker in text:
+            text = text.rsplit(marker, 1)[-1]
+    return text.strip(" )'\"") or type(err).__name__
 
 
 class SizeGuard:
     """A WSGI proxy in front of the vendor's endpoint that notes answers over Studio's 64 kB."""
 
-    def __init__(self, target: str, *, limit: int = MAX_BODY_BYTES, timeout: float = 5.0) -> None:
+    def __init__(self, target: str, *, limit: int = MAX_BODY_BYTES,
+                 timeout: float = DEFAULT_TIMEOUT_MS / 1000) -> None:
         parts = urlsplit(target)
         self.target = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+        self.origin = f"{parts.scheme}://{parts.netloc}"
         self.limit = limit
         self.timeout = timeout
         self.oversized: list[tuple[str, str, int]] = []  # (method, path, bytes)
+        self.failures: list[tuple[str, str, str]] = []  # (method, path, what went wrong)
+        self._redirected_from: dict[str, str] = {}  # a redirect's target path → the interaction's path
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         import requests
 
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO") or "/"
+        origin_path = self._redirected_from.get(path, path)  # what the interaction asked for
         query = environ.get("QUERY_STRING") or ""
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
@@ -171,29 +284,96 @@ class SizeGuard:
                    if key.startswith("HTTP_") and key[5:].replace("_", "-").lower() not in _HOP_HEADERS}
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
+        url = self.target + path + (f"?{query}" if query else "")
         try:
-            answer = requests.request(method, self.target + path + (f"?{query}" if query else ""), data=body,
-                                      headers=headers, allow_redirects=False, timeout=self.timeout)
+            answer = requests.request(method, url, data=body, headers=headers, allow_redirects=False,
+                                      timeout=self.timeout)
+        except requests.Timeout:
+            self.failures.append((method, origin_path, f"{method} {url} did not answer within "
+                                                f"{round(self.timeout * 1000)} ms (timeout)"))
+            start_response("504 Gateway Timeout", [("Content-Type", "text/plain")])
+            return [b"the provider did not answer in time"]
         except requests.RequestException as err:
+            self.failures.append((method, origin_path, f"{method} {url} failed: {_reason(err)}"))
             start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
             return [f"the provider did not answer: {err}".encode()]
         if len(answer.content) > self.limit:
-            self.oversized.append((method, path, len(answer.content)))
+            self.oversized.append((method, origin_path, len(answer.content)))
+        location = answer.headers.get("Location")
+        if answer.is_redirect and location:
+            self._redirected_from[urlsplit(location).path or "/"] = origin_path
+        proxy_origin = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
         start_response(f"{answer.status_code} {answer.reason or ''}".strip(),
-                       [(k, v) for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS])
+                       [(k, self._through_proxy(v, proxy_origin) if k.lower() == "location" else v)
+                        for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS])
         return [answer.content]
 
+    def _through_proxy(self, location: str, proxy_origin: str) -> str:
+        """A redirect to the vendor's own origin comes back through us, so its body is measured too."""
+        if location.startswith(self.origin) and location[len(self.origin):][:1] in ("", "/", "?"):
+            return proxy_origin + location[len(self.origin):]
+        return location
 
-def _add_size_problems(result: VerifyResult, chosen: list[tuple[Path, dict[str, Any]]],
-                       oversized: list[tuple[str, str, int]]) -> None:
-    if not oversized:
-        return
+
+def _interaction_requests(chosen: list[tuple[Path, dict[str, Any]]]) -> dict[str, tuple[str, str]]:
+    """Interaction description → (METHOD, path) of its request."""
     requests_of: dict[str, tuple[str, str]] = {}
     for _, document in chosen:
         for interaction in pact_files.pact_interactions(document):
             request = interaction.get("request") or {}
             requests_of[str(interaction.get("description"))] = (str(request.get("method", "GET")).upper(),
                                                                 str(request.get("path", "/")))
+    return requests_of
+
+
+def _explain_transport_failures(result: VerifyResult, chosen: list[tuple[Path, dict[str, Any]]],
+                                guard: SizeGuard, timeout_ms: int) -> None:
+    """An interaction whose request never got an answer fails for that reason alone: the status and body
+    mismatches Pact reports then are about the proxy's stand-in answer, not the vendor's."""
+    if not guard.failures:
+        return
+    requests_of = _interaction_requests(chosen)
+    updated = []
+    for item in result.interactions:
+        reasons = [why for method, path, why in guard.failures
+                   if (method, path) == requests_of.get(item.description)]
+        if reasons:
+            problem = ContractProblem(item.description, "$", reasons[-1], TRANSPORT_RULE,
+                                      f"an answer within {timeout_ms} ms", "no answer")
+            item = InteractionResult(item.description, item.provider_states, False, (problem,), item.pact_file)
+        updated.append(item)
+    result.interactions = updated
+
+
+def _explain_status_problems(result: VerifyResult, chosen: list[tuple[Path, dict[str, Any]]]) -> None:
+    """"expected status 201" is wrong when the pact matches any 2xx (Pact V4's statusCode matcher)."""
+    any_2xx = set()
+    for _, document in chosen:
+        for interaction in pact_files.pact_interactions(document):
+            rules = ((interaction.get("response") or {}).get("matchingRules") or {}).get("status") or {}
+            # V4 keys the status rule by "$"; older writers put the matchers at the top.
+            groups = [rules, *(v for v in rules.values() if isinstance(v, dict))]
+            if any(m.get("match") == "statusCode" and m.get("status") == "success"
+                   for g in groups for m in g.get("matchers") or [] if isinstance(m, dict)):
+                any_2xx.add(str(interaction.get("description")))
+    updated = []
+    for item in result.interactions:
+        if item.description in any_2xx:
+            problems = tuple(
+                ContractProblem(p.interaction, p.path, f"expected a 2xx status (the pact records {p.expected}), "
+                                f"got {p.actual}", p.rule, "2xx", p.actual)
+                if p.path == "status" and p.message.startswith("expected status") else p
+                for p in item.problems)
+            item = InteractionResult(item.description, item.provider_states, item.ok, problems, item.pact_file)
+        updated.append(item)
+    result.interactions = updated
+
+
+def _add_size_problems(result: VerifyResult, chosen: list[tuple[Path, dict[str, Any]]],
+                       oversized: list[tuple[str, str, int]]) -> None:
+    if not oversized:
+        return
+    requests_of = _interaction_requests(chosen)
     updated = []
     for item in result.interactions:
         sizes = [size for method, path, size in oversized if (method, path) == requests_of.get(item.description)]

@@ -107,6 +107,7 @@ def routing_detail(turn: Turn, wanted: str | None) -> str:
     if len(turn.tasks_run) > 1:
         how += ", tasks run: " + " → ".join(turn.tasks_run)
     lines.append(how)
+    fallback_won = turn.routing == "none"  # no task passed the router: defaults.fallback ran
     if turn.routing_note:  # the router's own reason, e.g. "best score 0.05 is below min_score 0.1"
         lines.append(f"why: {turn.routing_note}")
     if turn.ranking:
@@ -115,7 +116,15 @@ def routing_detail(turn: Turn, wanted: str | None) -> str:
         for rank, candidate in enumerate(turn.ranking[:TOP_CANDIDATES], 1):
             lines.append(f"  {rank}. {candidate.task:<{width}}  {candidate.score:.2f}{_sample(candidate)}")
         winner = turn.ranking[0]
-        if winner.sample:
+        if fallback_won:
+            # The best candidate did NOT decide anything: say why the router rejected it (Routing.note).
+            note = turn.routing_note or ""
+            reason = ("its score is below min_score" if "min_score" in note
+                      else "its confidence is below the threshold" if "threshold" in note or "confidence" in note
+                      else note or "its confidence is below the threshold")
+            lines.append(f"best candidate '{winner.task}' ({winner.score:.2f}{_sample(winner)}) was rejected: "
+                         f"{reason}")
+        elif winner.sample:
             lines.append(f"decided by the sample {show(winner.sample)} of '{winner.task}'")
         if wanted is not None:
             ranks = [i for i, c in enumerate(turn.ranking, 1) if c.task == wanted]

@@ -5,7 +5,7 @@
         pact_dir: ../../contracts/pacts       # folder, relative to the scenario file
         consumer: hospitality-http
         provider: contact-center
-        body_schema: ../../examples/contact_center/handoff.schema.json   # matchers from it (optional)
+        body_schema: ../../contracts/schemas/handoff.schema.json   # matchers from it (optional)
         response_schema: …                    # optional
         provider_state: hand-offs are accepted                           # the default
         response_keys: [ticket_id]            # default: `widgets.<widget>.parsed.*` the flow reads

@@ -98,12 +98,33 @@ def options_for(scenario_file: ScenarioFile, scenario: Scenario | None = None, *
         workflow=next(iter(workflows.values()), None),
         queues=scenario_file.queues,
         functions=list(scenario_file.functions),
-        servers=[server.as_dict() for server in scenario_file.servers],
+        servers=[_server_spec(scenario_file, index, server) for index, server in enumerate(scenario_file.servers)],
         url_map=dict(scenario_file.url_map),
         auth_token=scenario_file.auth_token or DEFAULT_AUTH_TOKEN,
         clock=scenario_file.clock,
         threshold=scenario_file.threshold if scenario_file.threshold is not None else threshold,
     )
+
+
+def import_root(scenario_file: str | Path) -> Path:
+    """Where a scenario's `servers:` modules are imported from: the folder of the nearest pyproject.toml
+    above the file, else the file's folder — like paths, relative to the scenario's project, not the cwd."""
+    folder = Path(scenario_file).resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / "pyproject.toml").is_file():
+            return candidate
+    return folder
+
+
+def _server_spec(scenario_file: ScenarioFile, index: int, server: Any) -> dict[str, str]:
+    spec = server.as_dict()
+    spec["project"] = str(import_root(scenario_file.path))
+    first = next(iter(scenario_file.scenarios), None)
+    source = first.origin.source if first is not None else None
+    where = source.locate(f"/servers/{index}/wsgi") if source is not None and source.text else None
+    line = f":{where.line}" if where is not None and where.line else ""
+    spec["origin"] = f"{display_path(scenario_file.path)}{line}"  # named when the import fails
+    return spec
 
 
 def _options_key(options: SessionOptions) -> tuple[Any, ...]:
@@ -118,7 +139,8 @@ def _options_key(options: SessionOptions) -> tuple[Any, ...]:
         path(options.workflow),
         path(options.queues),
         tuple(path(p) for p in options.functions),
-        tuple(tuple(sorted(server.items())) for server in options.servers),
+        # Not `origin`: two files naming the same service in the same project share one started server.
+        tuple(tuple(sorted((k, v) for k, v in server.items() if k != "origin")) for server in options.servers),
         tuple(sorted(options.url_map.items())),
         options.auth_token,
         options.clock,
@@ -206,7 +228,7 @@ class CaseResult:
     transcript: Transcript | None = None
     kind: str = "scenario"  # "scenario" | "file"
     line: int | None = None  # where the scenario starts in its file (1-based)
-    golden: str | None = None  # None | "written" | "matched" | "changed"
+    golden: str | None = None  # None (not run to the end) | "written" | "matched" | "changed" | "missing"
     engine_time: float = 0.0  # seconds spent inside the engines (conversation.say)
     # The case could not start because a file it names (bot, flow, workflow, …) is malformed: invalid
     # input, like a malformed scenario file, so it alone makes a run exit 2 rather than 1.
@@ -269,12 +291,13 @@ def display_path(path: str | Path) -> str:
 
 
 def run_case(pool: SessionPool, scenario: Scenario, *, file: ScenarioFile | None = None,
-             update_golden: bool = False) -> CaseResult:
+             update_golden: bool = False, require_golden: bool = False) -> CaseResult:
     """Run one concrete scenario (from `Scenario.expanded()`): say each turn, check as it goes, check the end.
 
     Every mismatch is collected; only an engine or webhook error stops the conversation (status "error",
     with the rendered message and the mismatches found before it). The conversation is always closed.
     A non-HarnessError is a bug in the kit: status "error" with its traceback, kept in `exception`.
+    `require_golden`: a scenario without a golden file fails (the deploy gate's `--require-golden`).
     """
     if not scenario.is_concrete:
         raise UsageError(f"scenario '{scenario.id}' has variants: run each of scenario.expanded()")
@@ -287,7 +310,7 @@ def run_case(pool: SessionPool, scenario: Scenario, *, file: ScenarioFile | None
     try:
         _converse(pool, scenario_file, scenario, result)
         if result.transcript is not None and result.error is None:
-            _golden(scenario, result, update=update_golden)
+            _golden(scenario, result, update=update_golden, require=require_golden)
     except _StartFailed as failed:
         result.error = failed.error.render()
         result.invalid_input = is_input_problem(failed.error)
@@ -555,7 +578,7 @@ def dump_golden(document: Mapping[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
 
-def _golden(scenario: Scenario, result: CaseResult, *, update: bool) -> None:
+def _golden(scenario: Scenario, result: CaseResult, *, update: bool, require: bool = False) -> None:
     assert result.transcript is not None
     scenario_file = scenario.origin.path or result.file
     path = golden_path(scenario, scenario_file)
@@ -568,6 +591,13 @@ def _golden(scenario: Scenario, result: CaseResult, *, update: bool) -> None:
         result.golden = "written"
         return
     if not path.is_file():
+        # Said in the summary and the JSON: a deleted golden must not pass silently as "no change".
+        result.golden = "missing"
+        if require:
+            result.mismatches.append(Mismatch(
+                "golden transcript missing", display_path(path), MISSING,
+                "--require-golden: record it with `autopilot-harness run FILE --update-golden` and commit it",
+                "golden", "golden", "golden"))
         return
     try:
         recorded = json.loads(path.read_text(encoding="utf-8"))
@@ -579,13 +609,23 @@ def _golden(scenario: Scenario, result: CaseResult, *, update: bool) -> None:
     result.mismatches += changes
 
 
+CONFIDENCE_TOLERANCE = 0.01  # router scores move in the last digits with harmless sample edits
+REPLY_SHOW_LIMIT = 2000  # a changed reply is shown in full up to this many characters
+
+
 def golden_view(transcript: Mapping[str, Any]) -> dict[str, Any]:
-    """What a golden run guards: each turn's task and replies, the flow path and the handoff payload."""
+    """What a golden run guards: each turn's task, replies, confidence, fields, memory and `ended`, the
+    dialogue's end and final memory, the flow path and variables, and the handoff payload."""
     flow = transcript.get("flow") or {}
     return {
-        "turns": [{"task": t.get("task"), "replies": list(t.get("replies") or ())}
+        "turns": [{"task": t.get("task"), "replies": list(t.get("replies") or ()),
+                   "confidence": t.get("confidence"), "fields": t.get("fields") or {},
+                   "memory": t.get("memory") or {}, "ended": t.get("ended")}
                   for t in transcript.get("turns") or ()],
+        "ended": transcript.get("ended"),
+        "final_memory": transcript.get("final_memory") or {},
         "flow.path": [step.get("widget") for step in flow.get("steps") or ()],
+        "flow.variables": flow.get("variables") or {},
         "handoff": _handoff_view(transcript.get("handoff")),
     }
 
@@ -615,16 +655,62 @@ def golden_diff(recorded: Mapping[str, Any], current: Mapping[str, Any], golden:
     for index, (old, new) in enumerate(zip(before["turns"], after["turns"], strict=False)):
         user = users[index] if index < len(users) else ""
         label = f"turn {index + 1} ({show(user if len(user) <= 40 else user[:39] + '…')})"
-        for key in ("task", "replies"):
-            if old[key] != new[key]:
-                found.append(Mismatch(f"{scope} {label} {key}", old[key], new[key], "", f"{label} {key}",
-                                      scope, key))
+        if old["task"] != new["task"]:
+            found.append(Mismatch(f"{scope} {label} task", old["task"], new["task"], "", f"{label} task",
+                                  scope, "task"))
+        found += _reply_changes(old["replies"], new["replies"], label, scope)
+        if old["ended"] != new["ended"]:
+            found.append(Mismatch(f"{scope} {label} ended", old["ended"], new["ended"],
+                                  "the dialogue ended on this turn" if new["ended"] else "the dialogue stays open",
+                                  f"{label} ended", scope, "ended"))
+        if not _close(old["confidence"], new["confidence"]):
+            found.append(Mismatch(f"{scope} {label} confidence", old["confidence"], new["confidence"],
+                                  f"tolerance ±{CONFIDENCE_TOLERANCE}", f"{label} confidence", scope,
+                                  "confidence"))
+        for key in ("fields", "memory"):
+            for path, was, now in _deep_diff(old[key], new[key], key):
+                found.append(Mismatch(f"{scope} {label} {path}", was, now, "", f"{label} {path}", scope, key))
+    if before["ended"] != after["ended"]:
+        found.append(Mismatch(f"{scope} ended", before["ended"], after["ended"], "", "ended", scope, "ended"))
+    for path, old, new in _deep_diff(before["final_memory"], after["final_memory"], "final_memory"):
+        found.append(Mismatch(f"{scope} {path}", old, new, "", path, scope, "final_memory"))
     if before["flow.path"] != after["flow.path"]:
         found.append(Mismatch(f"{scope} flow.path", " → ".join(map(str, before["flow.path"])) or "(none)",
                               " → ".join(map(str, after["flow.path"])) or "(none)", "", "flow.path", scope,
                               "flow.path"))
+    for path, old, new in _deep_diff(before["flow.variables"], after["flow.variables"], "flow.variables"):
+        found.append(Mismatch(f"{scope} {path}", old, new, "", path, scope, "flow.variables"))
     for path, old, new in _deep_diff(before["handoff"], after["handoff"], "handoff"):
         found.append(Mismatch(f"{scope} {path}", old, new, "", path, scope, "handoff"))
+    return found
+
+
+def _close(old: Any, new: Any) -> bool:
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        return abs(old - new) <= CONFIDENCE_TOLERANCE + 1e-9
+    return old == new
+
+
+def _full(text: Any) -> str:
+    value = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False, default=str)
+    return value if len(value) <= REPLY_SHOW_LIMIT else value[:REPLY_SHOW_LIMIT] + f"… ({len(value)} characters)"
+
+
+def _reply_changes(old: list[Any], new: list[Any], label: str, scope: str) -> list[Mismatch]:
+    """One mismatch per changed reply (`reply 2`), both sides in full in the detail: a reply list cut at a
+    fixed length hides which reply changed and how."""
+    found: list[Mismatch] = []
+    for index in range(max(len(old), len(new))):
+        was = old[index] if index < len(old) else MISSING
+        now = new[index] if index < len(new) else MISSING
+        if was == now:
+            continue
+        where = f"{label} reply {index + 1}"
+        detail = "\n".join((f"before: {'(missing)' if was is MISSING else _full(was)}",
+                            f"now:    {'(missing)' if now is MISSING else _full(now)}"))
+        if len(old) != len(new) and not found:
+            detail = f"{len(old)} replies before, {len(new)} now\n" + detail
+        found.append(Mismatch(f"{scope} {where}", was, now, detail, where, scope, "replies"))
     return found
 
 
@@ -691,6 +777,11 @@ class SuiteResult:
     deselected: int = 0
     golden_orphans: list[str] = field(default_factory=list)  # golden files of no scenario (kept)
     golden_pruned: list[str] = field(default_factory=list)  # ... removed by --update-golden
+
+    @property
+    def golden_missing(self) -> list[str]:
+        """`file::scenario id` of every case that ran to the end without a golden file to compare with."""
+        return [f"{case.file}::{case.id}" for case in self.cases if case.golden == "missing"]
     # The working directory of the run: the paths in `files` are relative to it, so the insight tools
     # (coverage, report) find the bots and flows from anywhere.
     cwd: str = field(default_factory=lambda: str(Path.cwd().resolve()))
@@ -725,8 +816,9 @@ class SuiteResult:
             "files": self.files,
             "cases": [case.to_dict() for case in self.cases],
             # Only when there is something to say (the key may grow; docs/run-results.md).
-            **({"golden": {"orphans": self.golden_orphans, "pruned": self.golden_pruned}}
-               if self.golden_orphans or self.golden_pruned else {}),
+            **({"golden": {"orphans": self.golden_orphans, "pruned": self.golden_pruned,
+                           "missing": self.golden_missing}}
+               if self.golden_orphans or self.golden_pruned or self.golden_missing else {}),
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -747,7 +839,8 @@ def file_info(scenario_file: ScenarioFile | None, error: str | None = None) -> d
 
 
 def run_suite(
-    paths: Sequence[str | Path], *, update_golden: bool = False, select: Select | None = None,
+    paths: Sequence[str | Path], *, update_golden: bool = False, require_golden: bool = False,
+    select: Select | None = None,
     progress: Progress | None = None, threshold: float | None = None, case_checks: Sequence[CaseCheck] = (),
     pattern: str = f"*{SCENARIO_SUFFIX}",
 ) -> SuiteResult:
@@ -781,7 +874,8 @@ def run_suite(
                     if select is not None and not select(shown, concrete):
                         suite.deselected += 1
                         continue
-                    result = run_case(pool, concrete, file=scenario_file, update_golden=update_golden)
+                    result = run_case(pool, concrete, file=scenario_file, update_golden=update_golden,
+                                      require_golden=require_golden)
                     suite.cases.append(result)
                     if progress:
                         progress(result)

@@ -206,15 +206,24 @@ class Session:
 
         target = spec.get("wsgi", "")
         module_name, _, attr = target.partition(":")
-        # `python -m` puts the working directory on sys.path, the console script does not: make
-        # `examples.contact_center.app:create_app` importable from the project folder either way.
-        cwd = os.getcwd()
-        if "" not in sys.path and cwd not in sys.path:
-            sys.path.insert(0, cwd)
-        try:
-            factory = getattr(importlib.import_module(module_name), attr or "create_app")
-        except (ImportError, AttributeError) as err:
-            raise UsageError(f"servers: cannot import {target!r}: {err}") from None
+        # Resolve like paths: from the scenario file's project (`project`, its pyproject.toml folder or
+        # its own folder), then the working directory (`python -m` has it on sys.path, the script not).
+        tried = list(dict.fromkeys(p for p in (spec.get("project"), os.getcwd()) if p))
+        factory: Any = None
+        failure: Exception | None = None
+        for folder in tried:
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
+            try:
+                factory = getattr(importlib.import_module(module_name), attr or "create_app")
+                break
+            except (ImportError, AttributeError) as err:
+                failure = err
+                importlib.invalidate_caches()
+        if factory is None:
+            where = spec.get("origin") or "servers"
+            raise UsageError(f"{where}: servers: cannot import {target!r}: {failure}; tried the folders "
+                             + ", ".join(tried)) from None
         if callable(factory) and not hasattr(factory, "wsgi_app"):
             app = _FreshApp(factory)
             self._fresh_apps.append(app)

@@ -46,7 +46,7 @@ def test_all_passed_exit_0_with_progress_and_table(folder: Path, capsys: pytest.
     assert lines[0] == ".."
     assert "file                      scenario   status  time" in out
     assert "suite/good.scenario.yaml  hello[v2]  passed" in out
-    assert lines[-1].startswith("2 passed in ")
+    assert lines[-1].startswith("2 passed, 2 without golden in ")  # no golden files: said, not silent
 
 
 def test_verbose_prints_one_line_per_case(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,7 +62,7 @@ def test_a_failure_exits_1_and_shows_the_diff(folder: Path, capsys: pytest.Captu
     assert "suite/bad.scenario.yaml::expects the wrong task" in out
     assert 'task: expected "greet", got "goodbye"  [suite/bad.scenario.yaml:6:24]' in out
     assert "file " not in out  # --quiet: no table
-    assert out.splitlines()[-1].startswith("2 passed, 1 failed in ")
+    assert out.splitlines()[-1].startswith("2 passed, 1 failed, 3 without golden in ")
 
 
 def test_only_invalid_input_exits_2(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,3 +9,4 @@ import pytest
 @pytest.fixture(autouse=True)
 def _default_pact_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AUTOPILOT_HARNESS_PACT_MODE", raising=False)
+    monkeypatch.delenv("CI", raising=False)  # $CI alone switches the default to check

@@ -64,11 +64,11 @@ def test_publish_sends_each_pact_file_and_no_sidecars(tmp_path: Path, monkeypatc
     app, seen = fake_broker(set())
     with LocalServer(app) as server:
         result = broker.publish(tmp_path, version="1.2.3", broker=server.url("/"), branch="main",
-                                tags=["dev"])
+                                tags=["dev"], consumer="hospitality-http")
     assert result.ok, result.output
     published = [body for kind, body in seen if kind == "publish"]
-    assert sorted(c["consumerName"] for body in published for c in body["contracts"]) == [
-        "contact-center", "hospitality-http"]
+    # Only the bot's pact: the contact center's message pact is not published at the bot's version.
+    assert [c["consumerName"] for body in published for c in body["contracts"]] == ["hospitality-http"]
     first = published[0]
     assert (first["pacticipantVersionNumber"], first["branch"], first["tags"]) == ("1.2.3", "main", ["dev"])
     content = json.loads(base64.b64decode(first["contracts"][0]["content"]))
@@ -88,7 +88,7 @@ def test_can_i_deploy_is_a_ci_gate(monkeypatch, capsys) -> None:
         assert main(["contracts", "can-i-deploy", "-a", "hospitality-http", "-e", "2.0.0",
                      "--to-environment", "production"]) == 1
         assert "Computer says no" in capsys.readouterr().out
-        assert main(["contracts", "publish", str(PACTS), "-a", "1.0.0"]) == 0
+        assert main(["contracts", "publish", str(PACTS), "-a", "1.0.0", "--consumer", "hospitality-http"]) == 0
     query = next(body for kind, body in seen if kind == "matrix")
     assert query["q[][pacticipant]"] == ["hospitality-http"] and query["environment"] == ["production"]
 
@@ -106,3 +106,49 @@ def test_missing_cli_or_broker_is_bad_input(tmp_path: Path, monkeypatch, capsys)
         broker.broker_url(None)
     with pytest.raises(UsageError, match="no pact files"):
         broker.publish(tmp_path, version="1")
+
+
+def test_publish_refuses_mixed_consumers_without_consumer(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PACT_BROKER_BASE_URL", "http://127.0.0.1:1")
+    with pytest.raises(UsageError, match="several consumers"):
+        broker.publish(PACTS, version="1")
+    with pytest.raises(UsageError, match="no pact by consumer 'crm'"):
+        broker.publish(PACTS, version="1", consumer="crm")
+    assert main(["contracts", "publish", str(PACTS), "-a", "1"]) == 2
+
+
+@pytest.mark.parametrize("option", [["--timeout", "-1"], ["--timeout", "0"], ["--retries", "-1"],
+                                    ["--timeout", "nan"]])
+def test_broker_options_out_of_range_exit_2(option: list[str], capsys) -> None:
+    assert main(["contracts", "can-i-deploy", "-a", "x", "-e", "1", *option]) == 2
+    assert "invalid" in capsys.readouterr().err
+    with pytest.raises(UsageError):
+        broker.check_broker_limits(-1, 1.0)
+    with pytest.raises(UsageError):
+        broker.check_broker_limits(1, 0)
+
+
+@pytest.mark.network
+@needs_cli
+@pytest.mark.parametrize("status", [500, 401])
+def test_can_i_deploy_broker_error_is_exit_2_not_no(status: int, monkeypatch, capsys) -> None:
+    app = Flask("broken_broker")
+
+    @app.get("/")
+    @app.get("/matrix")
+    def broken():
+        return jsonify({"error": "boom"}), status
+
+    with LocalServer(app) as server:
+        result = broker.can_i_deploy("hospitality-http", "1", broker=server.url("/"), retries=0, timeout=20)
+        assert not result.ok and result.broker_error, result.output
+        assert main(["contracts", "can-i-deploy", "-a", "hospitality-http", "-e", "1", "--retries", "0",
+                     "--broker-url", server.url("/")]) == 2
+    assert "could not be asked" in capsys.readouterr().err
+
+
+@pytest.mark.network
+@needs_cli
+def test_can_i_deploy_unreachable_broker_is_exit_2() -> None:
+    assert main(["contracts", "can-i-deploy", "-a", "x", "-e", "1", "--retries", "0",
+                 "--broker-url", "http://127.0.0.1:1"]) == 2

@@ -93,12 +93,12 @@ def test_serial_and_xdist_runs_write_the_same_pact(tmp_path: Path, run_pact: Pat
 
 
 def test_a_request_the_schema_refuses_is_a_contract_mismatch(tmp_path: Path) -> None:
-    schema = json.loads((ROOT / "examples" / "contact_center" / "handoff.schema.json").read_text())
+    schema = json.loads((ROOT / "contracts" / "schemas" / "handoff.schema.json").read_text())
     schema["required"] = [*schema.get("required", []), "roomNumber"]
     (tmp_path / "strict.schema.json").write_text(json.dumps(schema))
     scenario = scenario_copy(tmp_path, "http.scenario.yaml", pact_dir=tmp_path / "pacts")
     # The first body_schema is the contract's (the expectation's further down keeps the example schema).
-    original = f"body_schema: {ROOT.as_posix()}/examples/contact_center/handoff.schema.json"
+    original = f"body_schema: {ROOT.as_posix()}/contracts/schemas/handoff.schema.json"
     scenario.write_text(scenario.read_text().replace(
         original, f"body_schema: {(tmp_path / 'strict.schema.json').as_posix()}", 1))
     suite = run_suite([scenario], case_checks=case_checks(), select=lambda f, s: "WhatsApp" in s.id)
@@ -193,7 +193,7 @@ def test_contracts_key_is_loaded_with_paths_relative_to_the_file() -> None:
     loaded = load_scenario_file(SCENARIOS / "http.scenario.yaml")
     http = loaded.contracts.http
     assert http is not None and (http.consumer, http.provider) == ("hospitality-http", "contact-center")
-    assert http.pact_dir == PACTS and http.body_schema == ROOT / "examples/contact_center/handoff.schema.json"
+    assert http.pact_dir == PACTS and http.body_schema == ROOT / "contracts/schemas/handoff.schema.json"
     assert loaded.contracts.rules.enabled
     flex = load_scenario_file(SCENARIOS / "flex.scenario.yaml")
     assert flex.contracts.http is None
