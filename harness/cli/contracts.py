@@ -23,25 +23,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from harness.cli.argtypes import non_negative_int, positive_number
 from harness.errors import ExitCode, UsageError
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(text)
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise ValueError(text)
-    return value
-
-
-_non_negative_int.__name__ = "non-negative integer"  # argparse: "invalid non-negative integer value"
-_positive_float.__name__ = "positive number"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -54,9 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     def broker_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--broker-url", default=None, metavar="URL",
                        help="the Pact Broker (default: $PACT_BROKER_BASE_URL)")
-        p.add_argument("--retries", type=_non_negative_int, default=1,
+        p.add_argument("--retries", type=non_negative_int, default=1,
                        help="HTTP retries against the broker (default 1)")
-        p.add_argument("--timeout", type=_positive_float, default=120.0,
+        p.add_argument("--timeout", type=positive_number, default=120.0,
                        help="seconds before giving up (default 120)")
 
     publish = actions.add_parser("publish", help="publish pact files as a consumer version")

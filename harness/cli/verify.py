@@ -13,18 +13,8 @@ import json
 import sys
 from typing import Any
 
+from harness.cli.argtypes import positive_int
 from harness.errors import ExitCode
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer > 0 (argparse turns the ValueError into exit 2 with a message)."""
-    value = int(text)
-    if value <= 0:
-        raise ValueError(text)
-    return value
-
-
-positive_int.__name__ = "positive integer"  # what argparse names in "invalid positive integer value"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

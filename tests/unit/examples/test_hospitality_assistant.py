@@ -87,12 +87,9 @@ def test_our_texts_are_not_the_real_exports() -> None:
 
 
 def session(**options: Any) -> Any:
-    runner = pytest.importorskip("harness.runner.session")
-    try:
-        import harness.engines.autopilot.runtime  # noqa: F401
-    except ImportError as err:
-        pytest.skip(f"the Autopilot engine is not importable yet: {err}")
-    return runner.Session(runner.SessionOptions(bots={None: BOT}, **options))
+    from harness.runner.session import Session, SessionOptions
+
+    return Session(SessionOptions(bots={None: BOT}, **options))
 
 
 def test_the_reference_conversation() -> None:
