@@ -579,3 +579,14 @@ def test_no_bot_for_the_assistant_is_a_usage_error() -> None:
     )
     with pytest.raises(UsageError, match="no bot for assistant SID"):
         make_env(bots={}).load(make_flow(bot)).start("incomingMessage", From=USER)
+
+
+def test_a_timeout_that_renders_to_no_number_names_state_and_property() -> None:
+    ask = widget("ask", "send-and-wait-for-reply",
+                 [{"event": "incomingMessage"}, {"event": "timeout"}, {"event": "deliveryFailure"}],
+                 body="Yes?", timeout="{{trigger.message.Body}}", **{"from": "+15005550006"})
+    loaded = make_env().load(make_flow(ask))
+    with pytest.raises(EngineError) as caught:
+        loaded.start("incomingMessage", From=USER, Body="soon")
+    assert str(caught.value) == ("flow.json#/states/1/properties/timeout: state 'ask' (send-and-wait-for-reply): "
+                                 "'timeout' must be a number of seconds, got 'soon'")
