@@ -31,7 +31,7 @@ import pytest
 from harness.cli.argtypes import percent
 
 if TYPE_CHECKING:
-    from harness.models.scenario import Scenario, ScenarioFile
+    from harness.models.scenario_model import Scenario, ScenarioFile
     from harness.runner.pool import SessionPool
     from harness.runner.results import CaseResult
     from harness.runner.session import Session
@@ -103,7 +103,7 @@ class ScenarioYamlFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         from harness.errors import HarnessError
-        from harness.models.scenario import load_scenario_file
+        from harness.models.scenario_loader import load_scenario_file
 
         try:
             scenario_file = load_scenario_file(_shown(self.path))

@@ -28,7 +28,7 @@ from harness.expectations import (
     check_turn,
     show,
 )
-from harness.models.scenario import Scenario, ScenarioFile, TurnSpec
+from harness.models.scenario_model import Scenario, ScenarioFile, TurnSpec
 from harness.runner.golden import check_golden
 from harness.runner.paths import display_path
 from harness.runner.pool import SessionPool, options_for

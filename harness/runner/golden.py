@@ -22,7 +22,7 @@ from harness.expectations import (
     Mismatch,
     show,
 )
-from harness.models.scenario import Scenario, ScenarioFile
+from harness.models.scenario_model import Scenario, ScenarioFile
 from harness.runner.paths import SCENARIO_SUFFIX, display_path
 from harness.runner.results import CaseResult
 from harness.transcript import Transcript

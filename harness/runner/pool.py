@@ -17,7 +17,8 @@ from harness.errors import (
 from harness.expectations import (
     Mismatch,
 )
-from harness.models.scenario import Scenario, ScenarioFile, load_scenario_file
+from harness.models.scenario_loader import load_scenario_file
+from harness.models.scenario_model import Scenario, ScenarioFile
 from harness.runner.paths import display_path, import_root
 from harness.runner.session import DEFAULT_AUTH_TOKEN, Session, SessionOptions
 

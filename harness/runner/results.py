@@ -20,7 +20,7 @@ from harness.expectations import (
     format_mismatches,
     show,
 )
-from harness.models.scenario import ScenarioFile
+from harness.models.scenario_model import ScenarioFile
 from harness.runner.paths import display_path
 from harness.transcript import Transcript
 

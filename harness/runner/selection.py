@@ -9,7 +9,7 @@ from pathlib import Path
 from harness.errors import (
     UsageError,
 )
-from harness.models.scenario import Scenario
+from harness.models.scenario_model import Scenario
 
 Select = Callable[[str, Scenario], bool]  # (file as displayed, concrete scenario) → run it?
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from harness.errors import (
     HarnessError,
 )
-from harness.models.scenario import ScenarioFile, load_scenario_file
+from harness.models.scenario_loader import load_scenario_file
+from harness.models.scenario_model import ScenarioFile
 from harness.runner.cases import run_case
 from harness.runner.collect import collect_files
 from harness.runner.golden import golden_orphans
