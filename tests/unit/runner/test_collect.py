@@ -1,4 +1,5 @@
-"""Collecting scenario files: the folders pytest skips (norecursedirs) are skipped unless named."""
+"""Collecting scenario files: hidden folders, node_modules and the other folders pytest skips
+(norecursedirs) are skipped unless named."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from harness.runner.collect import collect_files
 from tests.integration.small_bots import write
+from tests.unit.runner.scenario_files import PASSING, write_scenario
 
 
 def test_run_skips_pytests_norecursedirs_unless_named(tmp_path: Path) -> None:
@@ -15,3 +17,10 @@ def test_run_skips_pytests_norecursedirs_unless_named(tmp_path: Path) -> None:
     found = [p.relative_to(tmp_path).as_posix() for p in collect_files([tmp_path])]
     assert found == ["ok/deeper/a.scenario.yaml"]
     assert collect_files([tmp_path / "build"]) == [tmp_path / "build" / "a.scenario.yaml"]
+
+
+def test_collect_skips_hidden_folders_and_node_modules(tmp_path: Path) -> None:
+    for name in ("a.scenario.yaml", ".venv/x.scenario.yaml", "node_modules/y.scenario.yaml", "sub/c.scenario.yaml"):
+        write_scenario(tmp_path, name, PASSING)
+    assert [p.relative_to(tmp_path).as_posix() for p in collect_files([tmp_path])] == [
+        "a.scenario.yaml", "sub/c.scenario.yaml"]
