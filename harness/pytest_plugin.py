@@ -31,8 +31,9 @@ import pytest
 from harness.cli.argtypes import percent
 
 if TYPE_CHECKING:
-    from harness.models.scenario import Scenario, ScenarioFile
-    from harness.runner.scenarios import CaseResult, SessionPool
+    from harness.models.scenario_model import Scenario, ScenarioFile
+    from harness.runner.pool import SessionPool
+    from harness.runner.results import CaseResult
     from harness.runner.session import Session
     from harness.runner.settings import Settings
 
@@ -102,7 +103,7 @@ class ScenarioYamlFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         from harness.errors import HarnessError
-        from harness.models.scenario import load_scenario_file
+        from harness.models.scenario_loader import load_scenario_file
 
         try:
             scenario_file = load_scenario_file(_shown(self.path))
@@ -128,7 +129,7 @@ class BrokenScenarioFile(pytest.Item):
         self.error = error
 
     def runtest(self) -> None:
-        from harness.runner.scenarios import ERROR, CaseResult
+        from harness.runner.results import ERROR, CaseResult
 
         shown = _shown(self.path).as_posix()
         # The same entry `run` puts in the results JSON for such a file (kind "file").
@@ -167,7 +168,7 @@ class ScenarioItem(pytest.Item):
             self.add_marker(tag)
 
     def runtest(self) -> None:
-        from harness.runner.scenarios import run_case
+        from harness.runner.cases import run_case
 
         result = run_case(_pool(self.config), self.scenario, file=self.scenario_file,
                           update_golden=self.config.getoption("update_golden"))
@@ -212,7 +213,7 @@ def _pool(config: pytest.Config) -> SessionPool:
     pool = config.stash.get(_pool_key, None)
     if pool is None:
         from harness.contracts.scenario_runs import case_checks
-        from harness.runner.scenarios import SessionPool
+        from harness.runner.pool import SessionPool
 
         # Contracts on every hand-off: Twilio rules, and the file's pact (contracts/README.md).
         pool = SessionPool(threshold=settings(config).threshold, case_checks=case_checks())
@@ -304,7 +305,7 @@ class ResultsRecorder:
         if call.when == "call" and result is not None:
             import json
 
-            from harness.runner.scenarios import file_info
+            from harness.runner.results import file_info
 
             info = file_info(item.scenario_file) if isinstance(item, ScenarioItem) else \
                 file_info(None, result.error)
@@ -325,7 +326,7 @@ class ResultsRecorder:
         import json
         from datetime import UTC, datetime
 
-        from harness.runner.scenarios import RESULTS_VERSION
+        from harness.runner.results import RESULTS_VERSION
 
         cases: list[dict[str, Any]] = []
         files: dict[str, dict[str, Any]] = {}
@@ -520,7 +521,7 @@ def _near(request: pytest.FixtureRequest, path: str | Path) -> Path:
 def _configured(request: pytest.FixtureRequest, scenario_file: str | Path) -> tuple[Any, Session | None]:
     """The loaded scenario file and, when it names a bot, its session from this run's pool (shared with
     the scenario items: its twilio-run and WSGI services are already started)."""
-    from harness.runner.scenarios import options_for
+    from harness.runner.pool import options_for
 
     pool = _pool(request.config)
     loaded = pool.load(_near(request, scenario_file))

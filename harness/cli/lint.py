@@ -160,7 +160,8 @@ LINTABLE_SUFFIXES = (".json", ".yaml", ".yml")
 def expand_files(items: list[str]) -> list[Path]:
     """FILE arguments with folders expanded to the JSON/YAML files below them (sorted; hidden folders,
     node_modules and virtualenvs skipped, as `run` does); scenario files are not lint's to check."""
-    from harness.runner.scenarios import SCENARIO_SUFFIX, _skipped_folder
+    from harness.runner.collect import skipped_folder
+    from harness.runner.paths import SCENARIO_SUFFIX
 
     found: list[Path] = []
     for item in items:
@@ -170,7 +171,7 @@ def expand_files(items: list[str]) -> list[Path]:
             continue
         inside: list[Path] = []
         for folder, subfolders, names in os.walk(path):
-            subfolders[:] = [d for d in subfolders if not _skipped_folder(Path(folder) / d)]
+            subfolders[:] = [d for d in subfolders if not skipped_folder(Path(folder) / d)]
             inside += [Path(folder) / n for n in names if n.endswith(LINTABLE_SUFFIXES)
                        and not n.startswith(".") and not n.endswith(SCENARIO_SUFFIX)
                        and not n.endswith((".scenario.yml",))]

@@ -3,7 +3,7 @@
 Shows a `.`/`F`/`E` per scenario (one line each with -v), the failure diffs, a summary table and writes
 `--junit FILE` / `--json FILE`. Exit 0 all passed, 1 a scenario failed or broke, 2 only invalid input
 (malformed files, a bot or flow file they name that is malformed, bad options), 5 nothing collected. The
-work is `harness.runner.scenarios.run_suite`, the same runner the pytest plugin uses, with the same
+work is `harness.runner.suite.run_suite`, the same runner the pytest plugin uses, with the same
 `[tool.autopilot-harness]` settings (`scenario_glob`, `threshold`) from the nearest pyproject.toml above
 the paths given.
 """
@@ -19,7 +19,7 @@ from harness.cli.argtypes import fraction, percent
 from harness.errors import ExitCode
 
 if TYPE_CHECKING:  # the runner (and jsonschema, YAML) load only when the command runs
-    from harness.runner.scenarios import CaseResult, SuiteResult
+    from harness.runner.results import CaseResult, SuiteResult
 
 STATUS_MARK = {"passed": ".", "failed": "F", "error": "E"}
 
@@ -73,8 +73,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     from harness.cli.outputs import prepare_output, write_output
     from harness.contracts.scenario_runs import case_checks
-    from harness.runner.scenarios import run_suite, selector
+    from harness.runner.selection import selector
     from harness.runner.settings import find_pyproject, read_settings
+    from harness.runner.suite import run_suite
 
     out = out or sys.stdout
     # Bad input is found before anything runs (exit 2): -k, pyproject.toml, unwritable output files.

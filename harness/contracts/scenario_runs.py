@@ -54,9 +54,13 @@ from harness.contracts.twilio_rules import (
 from harness.errors import EngineError, Location, UsageError
 from harness.expectations import Expected, Mismatch
 from harness.models.flow import Flow, load_flow
-from harness.models.scenario import Scenario, ScenarioFile, load_scenario_file
 from harness.models.scenario_contracts import HttpContract, RulesSpec
-from harness.runner.scenarios import CaseCheck, SessionPool, collect_files, display_path, run_case
+from harness.models.scenario_loader import load_scenario_file
+from harness.models.scenario_model import Scenario, ScenarioFile
+from harness.runner.cases import run_case
+from harness.runner.collect import collect_files
+from harness.runner.paths import display_path
+from harness.runner.pool import CaseCheck, SessionPool
 from harness.transcript import Transcript
 
 CONTRACT_SCOPE = "contract"

@@ -14,18 +14,18 @@ from typing import Any
 from harness.errors import Location
 from harness.expectations.mismatch import MISSING, SCENARIO_SCOPE, Expected, Mismatch, show
 from harness.expectations.payload import parse_json_text, schema_diff, subset_diff
-from harness.models.scenario import (
+from harness.models.scenario_expect import (
     FieldExpect,
     FlexHandoffExpect,
     FlowExpect,
     HttpHandoffExpect,
     MessageExpect,
-    Origin,
-    Scenario,
     ScenarioExpect,
     TextMatch,
     TurnExpect,
 )
+from harness.models.scenario_model import Scenario
+from harness.models.scenario_yaml import Origin
 from harness.transcript import Candidate, FlowRecord, Transcript, Turn
 
 QueueOf = Callable[[Mapping[str, Any]], str | None]

@@ -323,7 +323,7 @@ def lint_assistant(assistant: Assistant, *, flows: Sequence[Flow] = (), config: 
 
 
 def _normal(text: str) -> str:
-    from harness.engines.autopilot.fieldtypes import normalize
+    from harness.engines.autopilot.field_text import normalize
 
     return normalize(text)
 

@@ -42,10 +42,7 @@ from harness.models.actions import (
     INVALID_ACTIONS,
     TASK_SCHEME,
     check_action_rules,
-    describe_value,
-    jsonschema_messages,
     locator,
-    pointer_order,
     validator_for,
 )
 from harness.models.assistant import (
@@ -59,6 +56,7 @@ from harness.models.assistant import (
     TaskField,
 )
 from harness.models.field_types import BUILTIN_FIELD_TYPE_SIDS, builtin_name, suggest_builtin
+from harness.models.json_schema import describe_value, jsonschema_messages, pointer_order
 from harness.sources import Source, load_source, source_from_data
 
 Locate = Callable[[str], Location]

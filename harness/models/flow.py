@@ -50,7 +50,7 @@ from harness.errors import (
     escape_pointer,
     raise_all,
 )
-from harness.models.actions import describe_value, jsonschema_messages, load_schema
+from harness.models.json_schema import describe_value, jsonschema_messages, load_schema
 from harness.models.widget_specs import (
     LEGACY_TYPES,
     MATCH_EVENT,

@@ -6,7 +6,7 @@
       replay: {execution: captured/FN123.json}
 
 The recording is the expectation, so a replay scenario has neither `turns` nor `expect`; the runner turns
-the replay's differences into the case's mismatches (`harness/runner/scenarios.py`). Paths are relative
+the replay's differences into the case's mismatches (`harness/runner/cases.py`). Paths are relative
 to the scenario file, like every other path in it.
 """
 

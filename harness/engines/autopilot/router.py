@@ -43,7 +43,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.engines.autopilot.fieldtypes import DISTINCTIVE_BUILTINS, FieldResolver, normalize, word_set
+from harness.engines.autopilot.field_resolver import DISTINCTIVE_BUILTINS, FieldResolver
+from harness.engines.autopilot.field_text import normalize, word_set
 from harness.errors import EngineError
 from harness.models.assistant import Assistant, Task
 

@@ -19,7 +19,7 @@ import requests
 
 from harness.clock import Clock, FixedClock
 from harness.engines.autopilot.dialogue import Dialogue
-from harness.engines.autopilot.fieldtypes import FieldResolver
+from harness.engines.autopilot.field_resolver import FieldResolver
 from harness.engines.autopilot.router import Router, Routing
 from harness.engines.autopilot.webhooks import DEFAULT_TIMEOUT, WebhookClient
 from harness.engines.twilio.urlmap import UrlMap

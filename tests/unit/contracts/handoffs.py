@@ -7,7 +7,7 @@ The committed pacts have one source each: `contracts/pacts/hospitality-http-cont
 what running `scenarios/hospitality/http.scenario.yaml` writes (tests/unit/contracts/runs checks it);
 the message pact is written from `contracts/schemas/flex-attributes.schema.json` —
 `autopilot-harness contracts generate --schema contracts/schemas/flex-attributes.schema.json
---pact-dir contracts/pacts` regenerates it (tests/unit/contracts/runs/test_contract_fixes.py checks they agree).
+--pact-dir contracts/pacts` regenerates it (tests/unit/contracts/runs/test_pact_merge.py checks they agree).
 """
 
 from __future__ import annotations

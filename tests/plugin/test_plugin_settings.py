@@ -1,5 +1,5 @@
-"""QA fixes of the pytest plugin: a malformed file is one failing item, checked pyproject settings shared
-with `run`, range-checked options, unwritable report files, and twilio_fake's OpenAPI specs."""
+"""The pytest plugin's settings and inputs: a malformed file is one failing item, pyproject settings
+checked and shared with `run`, range-checked options, unwritable report files, twilio_fake's OpenAPI specs."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ import pytest
 import harness.engines.autopilot.runtime
 import harness.engines.twilio.rest
 import harness.runner.scenarios  # loaded once here, not by every in-process run
-from tests.conftest import ROOT, real_path
+from tests.conftest import real_path
+from tests.scenario_texts import LOW_CONFIDENCE, TINY_BOT
 
 pytest_plugins = ["pytester"]
 
-FIXTURES = ROOT / "tests" / "fixtures" / "scenarios"
-TINY_BOT = (FIXTURES / "bot.json").as_posix()
-HOSPITALITY_BOT = (ROOT / "examples" / "hospitality" / "assistant.json").as_posix()
 SKIP_SLOW_PLUGINS = ("-p", "no:faker", "-p", "no:pact", "-p", "no:hypothesispytest", "-p", "no:benchmark",
                      "-p", "no:cacheprovider")
 
@@ -27,14 +25,6 @@ scenarios:
     turns:
       - user: hello
         expect: {{task: greet}}
-"""
-LOW_CONFIDENCE = f"""\
-bot: {HOSPITALITY_BOT}
-scenarios:
-  - name: low
-    turns:
-      - user: "could you maybe help with pizza"
-        expect: {{task: greeting}}
 """
 
 

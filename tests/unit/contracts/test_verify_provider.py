@@ -1,5 +1,6 @@
-"""QA3 vendor-side fixes of `verify`: fail-fast probes, honest messages, range checks, folders holding
-message pacts, redirects through the size guard, custom headers, the committed handoff schema."""
+"""`contracts verify` against a provider: fail-fast state changes, honest messages for unreachable and slow
+providers, redirects through the size guard, folders holding message pacts, range-checked and custom
+header options, the committed handoff schema."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from harness.engines.twilio.server import LocalServer
 from harness.errors import UsageError
 from tests.unit.contracts.handoffs import HANDOFF_SCHEMA, PACTS, ROOT
 
-pytestmark = pytest.mark.network
 HTTP_PACT = PACTS / "hospitality-http-contact-center.json"
 
 

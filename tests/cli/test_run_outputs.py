@@ -1,5 +1,6 @@
-"""QA fixes of the command line: pyproject settings in `run`, output paths, exit codes, range checks,
-empty replays and the HTML report's case ids."""
+"""`autopilot-harness run` and `report`: pyproject settings, output paths created or refused (exit 2)
+before running, malformed bot files as invalid input, range-checked options, empty replay scenarios,
+report cards' case ids."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
-TINY_BOT = (FIXTURES / "bot.json").as_posix()  # greet: "hello" → "Hello!"; goodbye: "bye" → "Bye"
-HOSPITALITY_BOT = (FIXTURES.parents[1].parent / "examples" / "hospitality" / "assistant.json").as_posix()
+from tests.conftest import EXAMPLES
+from tests.scenario_texts import HOSPITALITY_BOT, LOW_CONFIDENCE, TINY_BOT
 
 GOOD = f"""\
 bot: {TINY_BOT}
@@ -21,15 +20,6 @@ scenarios:
     turns:
       - variants: [hello, hello there]
         expect: {{task: greet}}
-"""
-# Routes to greeting only with a low threshold (confidence ≈ 0.1): the pyproject threshold decides.
-LOW_CONFIDENCE = f"""\
-bot: {HOSPITALITY_BOT}
-scenarios:
-  - name: low
-    turns:
-      - user: "could you maybe help with pizza"
-        expect: {{task: greeting}}
 """
 FAILING = f"""\
 bot: {TINY_BOT}
@@ -134,7 +124,7 @@ def test_a_malformed_bot_file_is_invalid_input_exit_2(project: Path) -> None:
 
 
 def test_a_flow_given_as_the_bot_is_invalid_input(project: Path) -> None:
-    flow = FIXTURES.parents[1].parent / "examples" / "hospitality" / "flows" / "flex_messaging.json"
+    flow = EXAMPLES / "hospitality" / "flows" / "flex_messaging.json"
     (project / "suite" / "good.scenario.yaml").write_text(
         f"bot: {flow.as_posix()}\nscenarios:\n  - name: a\n    turns:\n      - user: hi\n", encoding="utf-8")
     assert main(["run", "suite", "-q"]) == 2
@@ -155,31 +145,6 @@ def test_values_out_of_range_exit_2(project: Path, capsys: pytest.CaptureFixture
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "expected a" in err and ("0 to 1" in err or "0 to 100" in err)
-
-
-def test_nlu_eval_folds_must_fit_the_samples(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["nlu-eval", HOSPITALITY_BOT, "--folds", "500"]) == 2
-    assert "--folds 500: expected 2 to " in capsys.readouterr().err
-    assert main(["nlu-eval", HOSPITALITY_BOT, "--folds", "1"]) == 2
-
-
-def test_nlu_eval_warns_about_extra_rows_naming_unknown_tasks(tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    extra = tmp_path / "extra.csv"
-    extra.write_text("text,task\nbring towels,nosuchtask\nhello,greeting\n", encoding="utf-8")
-    assert main(["nlu-eval", HOSPITALITY_BOT, "--folds", "2", "--extra", str(extra), "--json"]) == 0
-    err = capsys.readouterr().err
-    assert "warning" in err and "'nosuchtask' is not a task" in err and "'greeting'" not in err
-
-
-# --- replays: nothing replayed is never a pass -----------------------------------------------------------
-
-
-def test_an_empty_request_replay_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    empty = tmp_path / "e.json"
-    empty.write_text("[]", encoding="utf-8")
-    assert main(["replay", "requests", str(empty), "--url", "http://127.0.0.1:9/x"]) == 1
-    assert "0 of 0 request(s) matched (FAILED: no requests" in capsys.readouterr().out
 
 
 def test_an_empty_replay_scenario_fails(project: Path) -> None:

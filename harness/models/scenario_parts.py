@@ -1,0 +1,96 @@
+"""Parts files (`include:`): shared `defaults` and `turns`, spliced into the scenario file that includes them.
+
+Paths are relative to the file that names them; a circular include is a problem at the `include` key."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import (
+    HarnessError,
+    ReferenceProblem,
+    SchemaError,
+)
+from harness.models.json_schema import describe_value
+from harness.models.scenario_schema import parts_validator
+from harness.models.scenario_yaml import Origin, plain
+from harness.sources import Source, load_source
+
+
+class IncludedParts:
+    """The loader's parts-file reading (a mixin of the scenario loader, which provides `file`, `resolve`,
+    `error`, `schema_problems`, `problems`, `parts` and `root`)."""
+
+    def part(self, raw: str, origin: Origin) -> tuple[Source, dict[str, Any]] | None:
+        path = self.file(raw, origin)
+        if path is None:
+            return None
+        if path in self.parts:
+            return self.parts[path]
+        self.parts[path] = None  # while loading: a cycle finds None and is reported by the caller
+        try:  # shown as the user wrote it (relative stays relative), read from the resolved path
+            shown = os.path.normpath(os.path.join(os.path.dirname(origin.path or ""), raw))
+            source = load_source(shown if Path(shown).absolute() == path else path, kind="yaml")
+        except HarnessError as err:
+            self.problems.add(err)
+            return None
+        data = plain(source.data)
+        origin_there = Origin(source.path, "", source)
+        if not isinstance(data, dict):
+            self.error(SchemaError, "expected a parts file (a mapping with `turns` and/or `defaults`), "
+                                    f"found {describe_value(data)}", origin_there)
+            return None
+        if not self.schema_problems(data, origin_there, parts_validator()):
+            return None
+        self.parts[path] = (source, data)
+        return self.parts[path]
+
+    def file_defaults(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Parts files' defaults (in order), then the file-level channel/user, then `defaults:`."""
+        merged: dict[str, Any] = {}
+        for index, raw in enumerate(data.get("include") or ()):
+            found = self.part(raw, self.root.child("include", index))
+            if found is not None:
+                merge_defaults(merged, found[1].get("defaults") or {})
+        merge_defaults(merged, {key: data[key] for key in ("channel", "user") if key in data})
+        merge_defaults(merged, data.get("defaults") or {})
+        return merged
+
+    def spliced_turns(self, turns: Sequence[Any], origin: Origin, stack: tuple[Path, ...]
+                      ) -> list[tuple[dict[str, Any], Origin]]:
+        """The turns with every `- include: FILE` replaced by that file's turns (recursively)."""
+        result: list[tuple[dict[str, Any], Origin]] = []
+        for index, turn in enumerate(turns):
+            here = origin.child(index)
+            if "include" not in turn:
+                result.append((turn, here))
+                continue
+            path = self.resolve(turn["include"], here)
+            if path in stack:
+                chain = " → ".join(p.name for p in (*stack, path))
+                self.error(ReferenceProblem, f"circular include: {chain}", here.child("include"))
+                continue
+            found = self.part(turn["include"], here.child("include"))
+            if found is None:
+                continue
+            source, part = found
+            if "turns" not in part:
+                self.error(ReferenceProblem, f"{turn['include']} has no `turns` to include",
+                           here.child("include"))
+                continue
+            result.extend(self.spliced_turns(part["turns"], Origin(source.path, "/turns", source),
+                                             (*stack, path)))
+        return result
+
+
+def merge_defaults(into: dict[str, Any], new: Mapping[str, Any]) -> None:
+    for key, value in new.items():
+        if key == "memory":
+            into["memory"] = {**into.get("memory", {}), **value}
+        elif key == "tags":
+            into["tags"] = list(into.get("tags", [])) + [t for t in value if t not in into.get("tags", [])]
+        else:
+            into[key] = value

@@ -1,0 +1,72 @@
+"""Scenario YAML as data with places: `Origin` (file + JSON Pointer, its line found when asked), YAML
+values made JSON (`plain`), values as text (`as_text`), and `Problems`, the collector every pass adds to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from harness.errors import (
+    HarnessError,
+    Location,
+    join_pointer,
+)
+from harness.sources import Source
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a part of a scenario was written: a file and a JSON Pointer; the line is found when asked."""
+
+    path: str | None
+    pointer: str = ""
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+    def location(self, *parts: str | int) -> Location:
+        pointer = self.pointer + join_pointer(*parts)
+        if self.source is not None and self.source.text:
+            return self.source.locate(pointer)
+        return Location(self.path, pointer)
+
+    def child(self, *parts: str | int) -> Origin:
+        return Origin(self.path, self.pointer + join_pointer(*parts), self.source)
+
+
+class Problems:
+    """Collects problems; `found` is how many were added, so a step can tell whether it failed."""
+
+    def __init__(self) -> None:
+        self.items: list[HarnessError] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def add(self, error: HarnessError) -> None:
+        key = (type(error).__name__, error.render())
+        if key not in self._seen:  # a row repeats its scenario's problems: say each once
+            self._seen.add(key)
+            self.items.append(error)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def plain(node: Any) -> Any:
+    """YAML timestamps → ISO strings, so the data is JSON (unquoted `clock: 2024-05-01T09:00:00Z`)."""
+    if isinstance(node, datetime | date):
+        text = node.isoformat()
+        return text.replace("+00:00", "Z") if isinstance(node, datetime) else text
+    if isinstance(node, dict):
+        return {key if isinstance(key, str) else as_text(key): plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [plain(value) for value in node]
+    return node

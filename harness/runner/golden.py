@@ -1,0 +1,244 @@
+"""Golden transcripts: where they live, what they store, how a run compares with them, and orphans.
+
+Golden files are byte-identical from run to run: timing and local ports are left out, paths are relative.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.errors import (
+    HarnessError,
+    Location,
+)
+from harness.expectations import (
+    MISSING,
+    Mismatch,
+    show,
+)
+from harness.models.scenario_model import Scenario, ScenarioFile
+from harness.runner.paths import SCENARIO_SUFFIX, display_path
+from harness.runner.results import CaseResult
+from harness.transcript import Transcript
+
+GOLDEN_VERSION = 1
+
+_UNSAFE_NAME = re.compile(r"[^\w.\-\[\]]+")
+VOLATILE_KEYS = frozenset({"elapsed_ms", "called", "duration", "duration_ms"})  # timing and local ports
+_LOOPBACK = re.compile(r"http://(?:127\.0\.0\.1|localhost):\d+")
+
+
+def golden_path(scenario: Scenario, scenario_file: str | Path | None = None) -> Path:
+    """`<file>.golden/<scenario id>.json` beside the scenario file (`hotel.scenario.yaml` → `hotel.golden/`)."""
+    folder = golden_folder(scenario_file or scenario.origin.path or "")
+    return folder / (_UNSAFE_NAME.sub("_", scenario.id) + ".json")
+
+
+def golden_folder(scenario_file: str | Path) -> Path:
+    """`hotel.golden/` beside `hotel.scenario.yaml`: where a file's golden transcripts live."""
+    source = Path(scenario_file)
+    stem = source.name[: -len(SCENARIO_SUFFIX)] if source.name.endswith(SCENARIO_SUFFIX) else source.stem
+    return source.with_name(f"{stem}.golden")
+
+
+def golden_orphans(scenario_file: ScenarioFile, shown: str | Path | None = None) -> list[Path]:
+    """Golden files in the file's `.golden/` folder that belong to none of its scenarios (renamed or
+    deleted ones): stale regression gates nobody checks any more."""
+    where = shown or scenario_file.path
+    folder = golden_folder(where)
+    if not folder.is_dir():
+        return []
+    expected = {golden_path(concrete, where).name
+                for scenario in scenario_file.scenarios for concrete in scenario.expanded()}
+    return sorted(path for path in folder.glob("*.json") if path.name not in expected)
+
+
+def golden_document(scenario: Scenario, transcript: Transcript, scenario_file: str | Path) -> dict[str, Any]:
+    """The golden file's content: the whole transcript without timing or local ports (stable run to run)."""
+    data = _stable(transcript.to_dict())
+    flow = data.get("flow")
+    if isinstance(flow, dict) and isinstance(flow.get("flow"), str):
+        # The loader resolves paths; store the flow relative to the scenario file, so any checkout matches.
+        flow["flow"] = _relative_to(flow["flow"], Path(scenario_file).parent)
+    return {"version": GOLDEN_VERSION, "scenario": scenario.id, "transcript": data}
+
+
+def _relative_to(path: str, base: Path) -> str:
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), base.resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return Path(path).name
+
+
+def _stable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _stable(v) for k, v in value.items() if k not in VOLATILE_KEYS}
+    if isinstance(value, list | tuple):
+        return [_stable(v) for v in value]
+    if isinstance(value, str):
+        return _LOOPBACK.sub("http://127.0.0.1:PORT", value)
+    return value
+
+
+def dump_golden(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+
+def check_golden(scenario: Scenario, result: CaseResult, *, update: bool, require: bool = False) -> None:
+    """Write the case's golden file (`update`), or compare the transcript with it: changes become the
+    case's mismatches; a missing file is noted, and a mismatch under `require` (--require-golden)."""
+    assert result.transcript is not None
+    scenario_file = scenario.origin.path or result.file
+    path = golden_path(scenario, scenario_file)
+    document = golden_document(scenario, result.transcript, scenario_file)
+    if update:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = dump_golden(document)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        result.golden = "written"
+        return
+    if not path.is_file():
+        # Said in the summary and the JSON: a deleted golden must not pass silently as "no change".
+        result.golden = "missing"
+        if require:
+            result.mismatches.append(Mismatch(
+                "golden transcript missing", display_path(path), MISSING,
+                "--require-golden: record it with `autopilot-harness run FILE --update-golden` and commit it",
+                "golden", "golden", "golden"))
+        return
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise HarnessError(f"cannot read the golden transcript: {err}", Location(display_path(path)),
+                           "re-create it with --update-golden") from None
+    changes = golden_diff(recorded.get("transcript") or {}, document["transcript"], display_path(path))
+    result.golden = "changed" if changes else "matched"
+    result.mismatches += changes
+
+
+CONFIDENCE_TOLERANCE = 0.01  # router scores move in the last digits with harmless sample edits
+REPLY_SHOW_LIMIT = 2000  # a changed reply is shown in full up to this many characters
+
+
+def golden_view(transcript: Mapping[str, Any]) -> dict[str, Any]:
+    """What a golden run guards: each turn's task, replies, confidence, fields, memory and `ended`, the
+    dialogue's end and final memory, the flow path and variables, and the handoff payload."""
+    flow = transcript.get("flow") or {}
+    return {
+        "turns": [{"task": t.get("task"), "replies": list(t.get("replies") or ()),
+                   "confidence": t.get("confidence"), "fields": t.get("fields") or {},
+                   "memory": t.get("memory") or {}, "ended": t.get("ended")}
+                  for t in transcript.get("turns") or ()],
+        "ended": transcript.get("ended"),
+        "final_memory": transcript.get("final_memory") or {},
+        "flow.path": [step.get("widget") for step in flow.get("steps") or ()],
+        "flow.variables": flow.get("variables") or {},
+        "handoff": _handoff_view(transcript.get("handoff")),
+    }
+
+
+def _handoff_view(handoff: Any) -> Any:
+    if not isinstance(handoff, Mapping):
+        return handoff
+    keep = ("kind", "attributes", "queue", "workflow_sid", "task_channel", "priority",
+            "method", "url", "body", "status", "response")
+    view = {k: handoff.get(k) for k in keep if k in handoff}
+    if isinstance(view.get("attributes"), str):  # compare attributes as data, not as their JSON text
+        with contextlib.suppress(ValueError):
+            view["attributes"] = json.loads(view["attributes"])
+    return view
+
+
+def golden_diff(recorded: Mapping[str, Any], current: Mapping[str, Any], golden: str) -> list[Mismatch]:
+    """Every change of task, reply, path or handoff payload since the golden run, as mismatches."""
+    scope = f"changed since the golden run ({golden})"
+    found: list[Mismatch] = []
+    before, after = golden_view(recorded), golden_view(current)
+    users = [t.get("user", "") for t in current.get("turns") or ()] or \
+            [t.get("user", "") for t in recorded.get("turns") or ()]
+    if len(before["turns"]) != len(after["turns"]):
+        found.append(Mismatch(f"{scope} turns", len(before["turns"]), len(after["turns"]),
+                              "the conversation has a different number of turns", "turns", scope, "turns"))
+    for index, (old, new) in enumerate(zip(before["turns"], after["turns"], strict=False)):
+        user = users[index] if index < len(users) else ""
+        label = f"turn {index + 1} ({show(user if len(user) <= 40 else user[:39] + '…')})"
+        if old["task"] != new["task"]:
+            found.append(Mismatch(f"{scope} {label} task", old["task"], new["task"], "", f"{label} task",
+                                  scope, "task"))
+        found += _reply_changes(old["replies"], new["replies"], label, scope)
+        if old["ended"] != new["ended"]:
+            found.append(Mismatch(f"{scope} {label} ended", old["ended"], new["ended"],
+                                  "the dialogue ended on this turn" if new["ended"] else "the dialogue stays open",
+                                  f"{label} ended", scope, "ended"))
+        if not _close(old["confidence"], new["confidence"]):
+            found.append(Mismatch(f"{scope} {label} confidence", old["confidence"], new["confidence"],
+                                  f"tolerance ±{CONFIDENCE_TOLERANCE}", f"{label} confidence", scope,
+                                  "confidence"))
+        for key in ("fields", "memory"):
+            for path, was, now in _deep_diff(old[key], new[key], key):
+                found.append(Mismatch(f"{scope} {label} {path}", was, now, "", f"{label} {path}", scope, key))
+    if before["ended"] != after["ended"]:
+        found.append(Mismatch(f"{scope} ended", before["ended"], after["ended"], "", "ended", scope, "ended"))
+    for path, old, new in _deep_diff(before["final_memory"], after["final_memory"], "final_memory"):
+        found.append(Mismatch(f"{scope} {path}", old, new, "", path, scope, "final_memory"))
+    if before["flow.path"] != after["flow.path"]:
+        found.append(Mismatch(f"{scope} flow.path", " → ".join(map(str, before["flow.path"])) or "(none)",
+                              " → ".join(map(str, after["flow.path"])) or "(none)", "", "flow.path", scope,
+                              "flow.path"))
+    for path, old, new in _deep_diff(before["flow.variables"], after["flow.variables"], "flow.variables"):
+        found.append(Mismatch(f"{scope} {path}", old, new, "", path, scope, "flow.variables"))
+    for path, old, new in _deep_diff(before["handoff"], after["handoff"], "handoff"):
+        found.append(Mismatch(f"{scope} {path}", old, new, "", path, scope, "handoff"))
+    return found
+
+
+def _close(old: Any, new: Any) -> bool:
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        return abs(old - new) <= CONFIDENCE_TOLERANCE + 1e-9
+    return old == new
+
+
+def _full(text: Any) -> str:
+    value = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False, default=str)
+    return value if len(value) <= REPLY_SHOW_LIMIT else value[:REPLY_SHOW_LIMIT] + f"… ({len(value)} characters)"
+
+
+def _reply_changes(old: list[Any], new: list[Any], label: str, scope: str) -> list[Mismatch]:
+    """One mismatch per changed reply (`reply 2`), both sides in full in the detail: a reply list cut at a
+    fixed length hides which reply changed and how."""
+    found: list[Mismatch] = []
+    for index in range(max(len(old), len(new))):
+        was = old[index] if index < len(old) else MISSING
+        now = new[index] if index < len(new) else MISSING
+        if was == now:
+            continue
+        where = f"{label} reply {index + 1}"
+        detail = "\n".join((f"before: {'(missing)' if was is MISSING else _full(was)}",
+                            f"now:    {'(missing)' if now is MISSING else _full(now)}"))
+        if len(old) != len(new) and not found:
+            detail = f"{len(old)} replies before, {len(new)} now\n" + detail
+        found.append(Mismatch(f"{scope} {where}", was, now, detail, where, scope, "replies"))
+    return found
+
+
+def _deep_diff(old: Any, new: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
+    """(JSON path, old, new) for every leaf that differs; missing keys show as `(missing)`."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        for key in sorted(set(old) | set(new), key=str):
+            yield from _deep_diff(old.get(key, MISSING), new.get(key, MISSING), f"{path}.{key}")
+        return
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            yield from _deep_diff(a, b, f"{path}[{index}]")
+        return
+    if old != new or type(old) is not type(new):
+        yield (path, old, new)
+
+
