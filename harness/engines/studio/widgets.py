@@ -98,12 +98,12 @@ class Split(Widget):
 
     def enter(self, ex: Execution, st: CompiledState) -> Done:
         context = ex.context
-        value = ex.render(st.input)
+        value = st.value("input", context)
         text = value if isinstance(value, str) else st.text("input", context)
         values = st.condition_values
         render_value = (lambda v: values[v].render(context) if v in values else v) if values else None
         transition, trace = first_match(st.state.transitions, text, render_value=render_value,
-                                        location=st.location)
+                                        location=st.location, widget=f"state '{st.name}' ({st.type})")
         event = transition.get("event") if isinstance(transition, Mapping) else transition.event
         conditions = [
             {"type": condition.get("type"), "value": condition.get("value"), "matched": matched,
@@ -196,9 +196,9 @@ class SendMessage(Widget):
         to = st.text("to", context).strip() or ex.contact
         from_ = st.text("from", context).strip() or ex.channel_address
         media = st.text("media_url", context).strip()
+        body = _message_body(ex, st)  # a Liquid error stops the run: it is the flow's bug, not a failed send
         try:
-            message = ex.send_message(st.name, to, from_, _message_body(ex, st),
-                                      media=(media,) if media else ())
+            message = ex.send_message(st.name, to, from_, body, media=(media,) if media else ())
         except EngineError as err:
             return Done("failed", {}, {"error": err.message})
         return Done("sent", {"outbound": _outbound(ex, message)})
@@ -212,9 +212,9 @@ class SendAndWait(Widget):
         from_ = st.text("from", context).strip() or ex.channel_address
         media = st.text("media_url", context).strip()
         timeout = _seconds(ex, st, "timeout", DEFAULT_WAIT_SECONDS)
+        body = _message_body(ex, st)
         try:
-            message = ex.send_message(st.name, ex.contact, from_, _message_body(ex, st),
-                                      media=(media,) if media else ())
+            message = ex.send_message(st.name, ex.contact, from_, body, media=(media,) if media else ())
         except EngineError as err:
             return Done("deliveryFailure", {}, {"error": err.message})
         return Park(ex.deadline(timeout), {"outbound": _outbound(ex, message)})
