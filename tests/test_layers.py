@@ -11,7 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "harness"
 
 # Lowest first. A module may import its own layer and those before it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("harness.errors", "harness.sources", "harness.clock", "harness.sids")),
+    ("base", ("harness.errors", "harness.sources", "harness.clock", "harness.sids", "harness.budgets",
+              "harness.patterns")),
     ("models", ("harness.models",)),
     ("engines", ("harness.engines",)),
     ("transcript", ("harness.transcript",)),

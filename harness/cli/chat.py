@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.budgets import BudgetExceeded, how_to_raise, int_budget
 from harness.cli.outputs import silence_closed_pipe
 from harness.errors import ExitCode, HarnessError, UsageError
 from harness.runner.session import (
@@ -104,12 +105,16 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                                             target_task=args.target_task, memory=memory)
         scripted = args.say is not None
         messages = args.say if scripted else _prompted(stdin, chatter, echo=not args.json)
+        refused = False
         for number, text in enumerate(messages, start=1):
             try:
+                if isinstance(text, _Oversize):
+                    raise text.error()
                 turn = conversation.say(text)
             except HarnessError as err:
+                refused = refused or isinstance(err, BudgetExceeded)
                 # Name the message that broke (a failing Function says only its URL and status).
-                message = f"{turn_label(number, text)}: {err.render()}"
+                message = f"{turn_label(number, str(text))}: {err.render()}"
                 if not scripted:
                     print(f"! {message}", file=chatter)
                     continue
@@ -131,7 +136,8 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             _dump(conversation.transcript().to_dict(), stdout)
         else:
             _print_outcome(conversation.transcript(), stdout)
-    return ExitCode.OK
+    # A message refused for its size was not talked about at all: the session is not a clean one.
+    return ExitCode.BAD_INPUT if refused else ExitCode.OK
 
 
 def turn_label(number: int, text: str) -> str:
@@ -146,9 +152,44 @@ def _dump(data: dict[str, Any], out: TextIO) -> None:
     out.flush()
 
 
+class _Oversize:
+    """A stdin line longer than the utterance cap: its start and length (the rest was read and dropped)."""
+
+    def __init__(self, head: str, length: int) -> None:
+        self.head, self.length = head, length
+
+    def __str__(self) -> str:
+        return self.head
+
+    def error(self) -> BudgetExceeded:
+        limit = int_budget("MAX_UTTERANCE_BYTES")
+        return BudgetExceeded(f"the line on stdin is {self.length} characters; the limit is {limit} "
+                              "bytes (MAX_UTTERANCE_BYTES: Twilio Conversations accepts inbound message bodies "
+                              "of up to 32 KB)", hint=how_to_raise("MAX_UTTERANCE_BYTES"))
+
+
+_CHUNK = 1 << 16
+
+
+def _read_line(stdin: TextIO) -> str | _Oversize:
+    """One line, never more than the utterance cap (+1) in memory: a 20 MB line is read in chunks and
+    dropped, keeping its start for the message."""
+    limit = int_budget("MAX_UTTERANCE_BYTES")
+    line = stdin.readline(limit + 1)
+    if len(line) <= limit or line.endswith("\n"):
+        return line
+    length = len(line)
+    while True:  # drain the rest of the line
+        chunk = stdin.readline(_CHUNK)
+        length += len(chunk)
+        if not chunk or chunk.endswith("\n"):
+            return _Oversize(line[:40], length - chunk.endswith("\n"))
+
+
 def _prompted(stdin: TextIO, out: TextIO, *, echo: bool = True) -> Any:
     """Lines from stdin. `out` gets the banner and prompts (stderr with --json); piped lines are echoed
-    as `you> …` only when `echo` (text output), so a transcript reads like a conversation."""
+    as `you> …` only when `echo` (text output), so a transcript reads like a conversation. A line over the
+    utterance cap comes as an `_Oversize` (refused by the caller) and is never held whole in memory."""
     interactive = stdin.isatty()
     if interactive:
         print("Talking to the bot offline. Type a message; an empty line or Ctrl-D quits.", file=out)
@@ -156,7 +197,10 @@ def _prompted(stdin: TextIO, out: TextIO, *, echo: bool = True) -> Any:
         if interactive:
             out.write("you> ")
             out.flush()
-        line = stdin.readline()
+        line = _read_line(stdin)
+        if isinstance(line, _Oversize):
+            yield line
+            continue
         if not line or (interactive and not line.strip()):
             return
         text = line.rstrip("\n")

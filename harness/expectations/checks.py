@@ -203,6 +203,7 @@ def check_scenario(expect: ScenarioExpect, transcript: Transcript, *, queue_of: 
     routes the task's attributes through the TaskRouter workflow).
     """
     out = _Collector(SCENARIO_SCOPE, expect.origin)
+    _check_flow_bugs(out, transcript.flow)
     if expect.flow is not None:
         _check_flow(out, expect.flow, transcript.flow)
     if expect.messages is not None:
@@ -243,6 +244,17 @@ def describe_handoff(handoff: Mapping[str, Any]) -> str:
 
 
 # --- flow ---------------------------------------------------------------------------------------------
+
+
+def _check_flow_bugs(out: _Collector, flow: FlowRecord | None) -> None:
+    """Checked in every scenario, expected or not: task attributes the flow rendered to something that is
+    not a JSON object. Studio follows `failedToEnqueue` (TaskRouter refuses them, reference/studio.md §2.6),
+    so a flow with a fallback would otherwise pass with a broken handoff."""
+    for step in flow.steps if flow is not None else ():
+        key = step.get("invalid_attributes")
+        if key:
+            out.add(f"flow.{step.get('widget')}.{key}", Expected("task attributes that are a JSON object"),
+                    step.get("attributes", ""), str(step.get("error", "")), at=("flow",))
 
 
 def _check_flow(out: _Collector, expect: FlowExpect, flow: FlowRecord | None) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.expectations.mismatch import MISSING, Expected
+from harness.patterns import search
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
@@ -165,7 +166,28 @@ def _validator(schema_text: str) -> Any:
     from jsonschema.validators import validator_for
 
     schema = json.loads(schema_text)
-    return validator_for(schema, default=Draft202012Validator)(schema)
+    return _budgeted(validator_for(schema, default=Draft202012Validator))(schema)
+
+
+def _budgeted(cls: Any) -> Any:
+    """`cls` whose `pattern` and `patternProperties` match with harness.patterns (time-budgeted, the `regex`
+    flavour) instead of `re`: a catastrophic pattern in a payload schema stops with BudgetExceeded."""
+    from jsonschema import ValidationError
+    from jsonschema.validators import extend
+
+    def pattern(validator: Any, wanted: str, instance: Any, _schema: Any) -> Any:
+        if validator.is_type(instance, "string") and search(wanted, instance, what="schema pattern") is None:
+            yield ValidationError(f"{instance!r} does not match {wanted!r}")
+
+    def pattern_properties(validator: Any, wanted: Mapping[str, Any], instance: Any, _schema: Any) -> Any:
+        if not validator.is_type(instance, "object"):
+            return
+        for key_pattern, subschema in wanted.items():
+            for key, value in instance.items():
+                if search(key_pattern, key, what="schema patternProperties key") is not None:
+                    yield from validator.descend(value, subschema, path=key, schema_path=key_pattern)
+
+    return extend(cls, {"pattern": pattern, "patternProperties": pattern_properties})
 
 
 def parse_json_text(value: Any) -> Any:

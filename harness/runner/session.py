@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness.budgets import check_utterance
 from harness.clock import FixedClock, parse_instant
 from harness.errors import UsageError
 from harness.transcript import Candidate, FlowRecord, Transcript, Turn
@@ -296,6 +297,7 @@ class BotConversation:
         self.turns: list[Turn] = []
 
     def say(self, text: str) -> Turn:
+        check_utterance(text)  # before a new dialogue starts for it
         if self.dialogue is None or self.dialogue.ended:
             # A message after the end starts a new dialogue with fresh memory, as on Twilio.
             first = self.dialogue is None
@@ -381,6 +383,7 @@ class FlowConversation:
         return payload
 
     def say(self, text: str) -> Turn:
+        check_utterance(text)  # the flow's trigger or waiting widget never sees a refused message
         before = self.execution
         execution = self._loaded.inbound(self.contact, text, **self.inbound_payload(text))
         if execution is not before:

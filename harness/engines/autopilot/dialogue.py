@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from harness.budgets import check_utterance
 from harness.clock import iso
 from harness.engines.autopilot.webhooks import WebhookCall
 from harness.errors import EngineError, HarnessError, Location
@@ -181,6 +182,7 @@ class Dialogue:
         """One inbound message. Raises EngineError/WebhookError (the dialogue then ends)."""
         if self.ended:
             raise EngineError(f"dialogue {self.sid} has ended; start a new one for the next message")
+        check_utterance(text)  # a several-MB message is refused before routing reads it (harness.budgets)
         request = _Request(text)
         self.current_input = text
         self.last_activity = self.trained.clock.now()

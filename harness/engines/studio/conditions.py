@@ -15,8 +15,10 @@ Studio's comparison rules (reference/studio.md §2.3, §3.3; the table is in doc
 - `matches_any_of` / `does_not_match_any_of`: `value` is a comma-separated list; each item is trimmed
   and empty items are ignored.
 - `is_blank` / `is_not_blank` ignore `value` (the console stores a label such as "Is Blank").
-- `regex`: case-insensitive and **whole-string** (`re.fullmatch`) [D: TW-AI;
+- `regex`: case-insensitive and **whole-string** (`fullmatch`) [D: TW-AI;
   `SplitRules(regex_fullmatch=False)` searches anywhere instead]. A bad pattern is an `EngineError`.
+  Patterns are compiled by `harness.patterns` (the `regex` package: `(?<name>…)` and `\\p{L}` work) and
+  matched under its time budget: a catastrophic pattern raises `BudgetExceeded` naming it.
 - `less_than` / `greater_than` are numeric; when either side is not a number the condition does not
   match [uncertain: undocumented].
 - `is_before_time` / `is_after_time` compare 24-hour times `HH:MM` (seconds and `am`/`pm` accepted; an
@@ -39,6 +41,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from harness.errors import EngineError, Location
+from harness.patterns import fullmatch, pattern_problem, search
 
 CONDITION_TYPES = (
     "equal_to",
@@ -185,14 +188,15 @@ def _compare_parsed(
 
 
 def _regex(left: str, right: str, rules: SplitRules) -> tuple[bool, str]:
-    try:
-        pattern = re.compile(right, re.IGNORECASE)
-    except re.error as err:
+    problem = pattern_problem(right, ignore_case=True)
+    if problem is not None:
         raise EngineError(
-            f"split condition regex {_show(right)} is not a valid regular expression: {err}",
+            f"split condition regex {_show(right)} is not a valid regular expression: {problem}",
             hint="Studio regexes are matched against the whole input, ignoring case",
-        ) from None
-    found = pattern.fullmatch(left) if rules.regex_fullmatch else pattern.search(left)
+        )
+    # Time-budgeted (harness.patterns): a catastrophic pattern stops the run with BudgetExceeded.
+    match = fullmatch if rules.regex_fullmatch else search
+    found = match(right, left, ignore_case=True, what="split condition regex")
     return found is not None, ""
 
 
@@ -296,6 +300,7 @@ def first_match(
     render_value: Callable[[str], str] | None = None,
     rules: SplitRules = DEFAULT_RULES,
     location: Location | None = None,
+    widget: str | None = None,
 ) -> tuple[Any, list[tuple[Mapping[str, Any], bool, str]]]:
     """The transition a split takes for `input_value`, and the trace of every condition evaluated.
 
@@ -304,7 +309,8 @@ def first_match(
     (`"{{widgets.http.parsed.sites.size}}"`) before comparing; it is only called for values holding
     markup. Returns the first `match` transition whose conditions all hold, else the `noMatch`
     transition, else a bare `{"event": "noMatch"}` (no `next`: the execution ends).
-    `location` (the state's) is used to place errors at `…/transitions/<i>/conditions/<j>`.
+    `location` (the state's) is used to place errors at `…/transitions/<i>/conditions/<j>`; `widget`
+    (`"state 'x' (split-based-on)"`) prefixes their message, with the transition and condition numbers.
     """
     trace: list[tuple[Mapping[str, Any], bool, str]] = []
     no_match: Any = None
@@ -322,15 +328,18 @@ def first_match(
             continue
         holds = True
         for number, condition in enumerate(conditions):
-            if render_value is not None:
-                value = _get(condition, "value", "")
-                if isinstance(value, str) and ("{{" in value or "{%" in value):
-                    condition = {**_as_dict(condition), "value": render_value(value)}
             try:
+                if render_value is not None:
+                    value = _get(condition, "value", "")
+                    if isinstance(value, str) and ("{{" in value or "{%" in value):
+                        condition = {**_as_dict(condition), "value": render_value(value)}
                 result = explain(condition, input_value, rules=rules)
             except EngineError as err:
                 if location is not None and err.location is None:
                     err.location = location.child("transitions", index, "conditions", number)
+                if widget is not None and not err.message.startswith("state '"):
+                    err.message = f"{widget}, transition {index} condition {number}: {err.message}"
+                    err.args = (err.message,)
                 raise
             trace.append((result.condition, result.matched, result.reason))
             if not result.matched:

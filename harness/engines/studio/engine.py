@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,6 +42,7 @@ from harness.engines.twilio.messaging import OutboundMessage, Outbox
 from harness.engines.twilio.taskrouter import FakeTaskRouter
 from harness.errors import EngineError, HarnessError, Location, SchemaError, UsageError, raise_all
 from harness.models.flow import Flow, State
+from harness.patterns import pattern_problem
 from harness.sids import SidFactory
 
 #: Trigger events and the `trigger.<kind>` root each one fills.
@@ -122,7 +122,13 @@ class CompiledState:
         compiled = self.props.get(key)
         if compiled is None:
             return default
-        return compiled.render(context)
+        try:
+            return compiled.render(context)
+        except EngineError as err:  # a Liquid error or budget: name the widget (the template names the property)
+            if not err.message.startswith("state '"):
+                err.message = f"state '{self.name}' ({self.type}): {err.message}"
+                err.args = (err.message,)
+            raise
 
     def text(self, key: str, context: Mapping[str, Any], default: str = "") -> str:
         """The property rendered as text (numbers and booleans as JSON writes them)."""
@@ -361,11 +367,7 @@ def _flow_version(flow: Flow) -> int:
 
 
 def _regex_problem(pattern: str) -> str | None:
-    try:
-        re.compile(pattern)
-    except re.error as err:
-        return str(err)
-    return None
+    return pattern_problem(pattern, ignore_case=True)  # the flavour splits match with (harness.patterns)
 
 
 def _in_state(err: SchemaError, state: State, what: str) -> SchemaError:

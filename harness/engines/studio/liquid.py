@@ -33,12 +33,22 @@ Dialect (see docs/liquid-and-splits.md for the sources and the full table):
 - **`date`** reads "now"/"today" from the harness clock and shows times in Studio's time zone,
   America/Los_Angeles ("PST" in Twilio's docs); a value with an offset (`…Z`, epoch seconds) is
   converted to it, a naive value is shown as written [uncertain: configurable with `timezone=`].
-- Loops are capped at `loop_limit` iterations per template render (a guard for the step loop's speed).
+- **Division by zero** (`divided_by: 0`, `modulo: 0`, a divisor that is not a number, which Liquid reads as
+  0) is Shopify Liquid's error "divided by 0", raised as an `EngineError` naming the widget and property:
+  never a value.
+- **Render budgets** (harness.budgets, docs/reliability/budgets.md): one render may run
+  `LIQUID_LOOP_LIMIT` loop iterations (python-liquid multiplies nested loops' lengths, so a
+  `(1..100000000)` range stops before its first iteration), write `LIQUID_OUTPUT_LIMIT` bytes (captures
+  included), hold `LIQUID_NAMESPACE_LIMIT` bytes in assigned variables (string doubling) and take
+  `LIQUID_RENDER_SECONDS`; each is python-liquid's own resource limit except the clock, checked at every
+  variable lookup, assignment, loop and write. Hitting one raises `BudgetExceeded` naming the limit.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
@@ -46,18 +56,33 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from liquid import Environment, Mode, Undefined
+from liquid.builtin.filters.math import divided_by as _builtin_divided_by
+from liquid.builtin.filters.math import modulo as _builtin_modulo
 from liquid.builtin.filters.misc import date as _builtin_date
 from liquid.builtin.output import Output, OutputNode
 from liquid.builtin.tags.echo_tag import EchoNode, EchoTag
-from liquid.exceptions import FilterArgumentError, LiquidError, LiquidSyntaxError
-from liquid.filter import with_environment
+from liquid.context import RenderContext
+from liquid.exceptions import (
+    ContextDepthError,
+    FilterArgumentError,
+    LiquidError,
+    LiquidSyntaxError,
+    LocalNamespaceLimitError,
+    LoopIterationLimitError,
+    OutputStreamLimitError,
+    ResourceLimitError,
+)
+from liquid.filter import num_arg, with_environment
+from liquid.output import LimitedStringIO
 from liquid.stringify import to_liquid_string
+from liquid.template import BoundTemplate
 
+from harness.budgets import DEFAULTS, BudgetExceeded, budget, how_to_raise
 from harness.clock import Clock, SystemClock
 from harness.errors import EngineError, Location, SchemaError, escape_pointer
 
 STUDIO_TIMEZONE = "America/Los_Angeles"
-DEFAULT_LOOP_LIMIT = 10_000
+DEFAULT_LOOP_LIMIT = int(DEFAULTS["LIQUID_LOOP_LIMIT"])
 
 #: The roots of a Studio execution context (reference/studio.md §3.2).
 CONTEXT_ROOTS = ("trigger", "widgets", "flow", "contact")
@@ -206,8 +231,165 @@ def _output_tags(stringify: Callable[[object, bool], str]) -> tuple[type[Output]
     return StudioOutput, StudioEcho
 
 
+# --- render budgets ------------------------------------------------------------------------------------
+
+
+class RenderTimeout(ResourceLimitError):
+    """One render took longer than LIQUID_RENDER_SECONDS."""
+
+
+class DivisionByZero(FilterArgumentError):
+    """`divided_by: 0` / `modulo: 0`: Shopify Liquid's ZeroDivisionError, "divided by 0"."""
+
+
+_CLOCK_EVERY = 32  # read the clock on every 32nd lookup or write: cheap, and still many times a millisecond
+
+
+def _over_time(holder: Any) -> None:
+    holder.ticks += 1
+    if holder.ticks % _CLOCK_EVERY == 0 and holder.deadline is not None and time.monotonic() > holder.deadline:
+        raise RenderTimeout("render time limit reached", token=None)
+
+
+class _BudgetedContext(RenderContext):
+    """A render context that also checks the wall clock at every lookup, assignment and loop."""
+
+    __slots__ = ("deadline", "ticks")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ticks = 0
+        parent = kwargs.get("parent_context")
+        seconds = getattr(self.env, "render_seconds", None)
+        self.deadline = (getattr(parent, "deadline", None) if parent is not None
+                         else (time.monotonic() + seconds if seconds else None))
+
+    def get(self, path: Any, *, token: Any, default: object = Undefined) -> object:  # type: ignore[override]
+        _over_time(self)
+        if default is Undefined:
+            return super().get(path, token=token)
+        return super().get(path, token=token, default=default)
+
+    def assign(self, key: str, val: Any) -> None:
+        _over_time(self)
+        super().assign(key, val)
+
+    def raise_for_loop_limit(self, length: int = 1) -> None:
+        _over_time(self)
+        super().raise_for_loop_limit(length)
+
+    def get_buffer(self, buf: Any = None) -> Any:
+        return _BudgetedBuffer(self.deadline, self.env.output_stream_limit - (
+            buf.size if isinstance(buf, LimitedStringIO) else 0))
+
+
+class _BudgetedBuffer(LimitedStringIO):
+    """python-liquid's size-limited output buffer, which also checks the render's deadline."""
+
+    def __init__(self, deadline: float | None, limit: int) -> None:
+        super().__init__(limit=limit)
+        self.deadline = deadline
+        self.ticks = 0
+
+    def write(self, text: str) -> int:
+        _over_time(self)
+        return super().write(text)
+
+
+class _BudgetedTemplate(BoundTemplate):
+    context_class = _BudgetedContext
+
+    def _get_buffer(self) -> Any:
+        seconds = getattr(self.env, "render_seconds", None)
+        return _BudgetedBuffer(time.monotonic() + seconds if seconds else None, self.env.output_stream_limit)
+
+
 class _StudioEnvironment(Environment):
+    template_class = _BudgetedTemplate
     loop_iteration_limit = DEFAULT_LOOP_LIMIT
+    output_stream_limit = int(DEFAULTS["LIQUID_OUTPUT_LIMIT"])
+    local_namespace_limit = int(DEFAULTS["LIQUID_NAMESPACE_LIMIT"])
+    render_seconds: float | None = DEFAULTS["LIQUID_RENDER_SECONDS"]
+
+
+# python-liquid's limit → (our limit's name, what it counts)
+_LIMITS: dict[type[ResourceLimitError], tuple[str, str]] = {
+    LoopIterationLimitError: ("LIQUID_LOOP_LIMIT", "loop iterations (nested loops multiply)"),
+    OutputStreamLimitError: ("LIQUID_OUTPUT_LIMIT", "bytes of output (captures included)"),
+    LocalNamespaceLimitError: ("LIQUID_NAMESPACE_LIMIT", "bytes held in assigned variables"),
+    RenderTimeout: ("LIQUID_RENDER_SECONDS", "seconds of rendering"),
+}
+
+
+def _limit_value(env: Any, name: str) -> float | None:
+    return {"LIQUID_LOOP_LIMIT": env.loop_iteration_limit, "LIQUID_OUTPUT_LIMIT": env.output_stream_limit,
+            "LIQUID_NAMESPACE_LIMIT": env.local_namespace_limit,
+            "LIQUID_RENDER_SECONDS": getattr(env, "render_seconds", None)}.get(name)
+
+
+def _budget_error(err: ResourceLimitError, env: Any, where: Location | None) -> EngineError:
+    if isinstance(err, ContextDepthError):
+        return BudgetExceeded(f"Liquid template{_in_property(where)} stopped: it nests more than "
+                              f"{env.context_depth_limit} contexts (a recursive render or include)", where)
+    name, what = next((limit for kind, limit in _LIMITS.items() if isinstance(err, kind)),
+                      ("", "resources"))
+    value = _limit_value(env, name)
+    shown = "?" if value is None else f"{int(value)}" if float(value).is_integer() else f"{value:g}"
+    return BudgetExceeded(
+        f"Liquid template{_in_property(where)} stopped by its render budget: more than {shown} {what} "
+        f"({name})", where,
+        hint="a loop over an enormous range, nested loops or a string doubled in a loop never ends well in "
+        f"Studio either; {how_to_raise(name)}" if name else None)
+
+
+def _guard_zero(name: str, builtin: Callable[..., Any]) -> Callable[..., Any]:
+    """Shopify Liquid raises ZeroDivisionError "divided by 0" for `divided_by: 0` and `modulo: 0`; a divisor
+    that is not a number counts as 0 (Liquid's to_number)."""
+
+    def guarded(num: Any, other: Any = None) -> Any:
+        try:
+            divisor = num_arg(other, default=0)
+        except (FilterArgumentError, TypeError, ValueError):
+            divisor = 0
+        if divisor == 0:
+            raise DivisionByZero(f"Liquid error: divided by 0 ({name}: {_liquid_repr(other)})", token=None)
+        return builtin(num, other)
+
+    guarded.__name__ = name
+    return guarded
+
+
+def _sized_filter(func: Callable[..., Any], env: Any) -> Callable[..., Any]:
+    """`func` that refuses a range longer than the loop budget (`(1..100000000) | join` would build it in
+    one call, beyond the reach of loop checks) and a text result beyond the output budget (`replace`
+    with a long replacement squares a text's size)."""
+
+    growing = getattr(func, "__name__", "") in _GROWING
+
+    @functools.wraps(func)
+    def sized(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(value, range) and env.loop_iteration_limit and len(value) > env.loop_iteration_limit:
+            raise LoopIterationLimitError("loop iteration limit reached", token=None)
+        if growing and isinstance(value, str) and len(args) >= 2 and env.output_stream_limit:
+            old, new = str(args[0]), str(args[1])
+            count = value.count(old) if old else len(value) + 1
+            if len(value) + count * (len(new) - len(old)) > env.output_stream_limit:
+                raise OutputStreamLimitError("output stream limit reached", token=None)
+        result = func(value, *args, **kwargs)
+        if isinstance(result, str) and env.output_stream_limit and len(result) > env.output_stream_limit:
+            raise OutputStreamLimitError("output stream limit reached", token=None)
+        return result
+
+    return sized
+
+
+_GROWING = frozenset({"replace", "replace_first", "replace_last"})
+
+
+def _liquid_repr(value: Any) -> str:
+    if isinstance(value, Undefined) or value is None:
+        return "nil"
+    return json.dumps(value) if isinstance(value, str) else str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,12 +409,18 @@ class CompiledTemplate:
             return self.text
         try:
             out = self._bound.render(context)
+        except ResourceLimitError as err:
+            raise _budget_error(err, self._bound.env, self.location) from None
         except LiquidError as err:
             raise EngineError(
-                f"cannot render Liquid template: {_first_line(err)}", self.location
+                f"cannot render Liquid template{_in_property(self.location)}: {_first_line(err)}", self.location
             ) from err
+        except MemoryError:
+            raise BudgetExceeded(f"Liquid template ran out of memory{_in_property(self.location)}",
+                                 self.location, hint=how_to_raise("LIQUID_NAMESPACE_LIMIT")) from None
         except (TypeError, ValueError, ArithmeticError, OverflowError) as err:  # a filter on odd data
-            raise EngineError(f"cannot render Liquid template: {err}", self.location) from err
+            raise EngineError(f"cannot render Liquid template{_in_property(self.location)}: {err}",
+                              self.location) from err
         return out + self._literal_tail if self._literal_tail else out
 
 
@@ -260,7 +448,8 @@ class StudioLiquid:
       unknown_filters: "error" rejects a template using a filter Studio does not have; "ignore" passes
         the value through unchanged (Shopify's lax behaviour).
       unterminated_output: "literal" keeps a never-closed `{{…` as text with a warning; "error" rejects it.
-      loop_limit: most `for` iterations in one render.
+      loop_limit, output_limit, namespace_limit, render_seconds: the render budgets (default: the
+        `LIQUID_*` budgets of harness.budgets, which `AUTOPILOT_HARNESS_LIQUID_*` variables change).
     """
 
     def __init__(
@@ -271,7 +460,10 @@ class StudioLiquid:
         objects_as: str = "json",
         unknown_filters: str = "error",
         unterminated_output: str = "literal",
-        loop_limit: int = DEFAULT_LOOP_LIMIT,
+        loop_limit: int | None = None,
+        output_limit: int | None = None,
+        namespace_limit: int | None = None,
+        render_seconds: float | None = None,
     ) -> None:
         for option, value, allowed in (
             ("objects_as", objects_as, ("json", "liquid")),
@@ -285,7 +477,12 @@ class StudioLiquid:
         self.unknown_filters = unknown_filters
         self.unterminated_output = unterminated_output
 
-        env_class = type("StudioEnvironment", (_StudioEnvironment,), {"loop_iteration_limit": loop_limit})
+        env_class = type("StudioEnvironment", (_StudioEnvironment,), {
+            "loop_iteration_limit": loop_limit or int(budget("LIQUID_LOOP_LIMIT")),
+            "output_stream_limit": output_limit or int(budget("LIQUID_OUTPUT_LIMIT")),
+            "local_namespace_limit": namespace_limit or int(budget("LIQUID_NAMESPACE_LIMIT")),
+            "render_seconds": render_seconds or budget("LIQUID_RENDER_SECONDS"),
+        })
         # STRICT tolerance only makes *syntax* and filter errors raise; undefined stays lax (Undefined).
         self.env: Environment = env_class(
             tolerance=Mode.STRICT, undefined=Undefined, strict_filters=unknown_filters == "error"
@@ -296,6 +493,10 @@ class StudioLiquid:
         self.env.add_tag(echo_tag)
         self.env.add_filter("to_json", to_json_text)
         self.env.add_filter("date", self._date_filter())
+        self.env.add_filter("divided_by", _guard_zero("divided_by", _builtin_divided_by))
+        self.env.add_filter("modulo", _guard_zero("modulo", _builtin_modulo))
+        for filter_name, func in list(self.env.filters.items()):
+            self.env.add_filter(filter_name, _sized_filter(func, self.env))
         self._bound_cache: dict[str, tuple[Any, str, tuple[str, ...]]] = {}
 
     # -- compiling
@@ -431,6 +632,13 @@ def location_from_name(name: str) -> Location:
     if not sep:
         return Location(name or None, "")
     return Location(path or None, pointer)
+
+
+def _in_property(where: Location | None) -> str:
+    """` in property 'body'` from a template's pointer (`…/states/3/properties/body`), else ""."""
+    pointer = where.pointer if where is not None else ""
+    _, sep, prop = pointer.partition("/properties/")
+    return f" in property '{prop}'" if sep and prop else ""
 
 
 def _child_name(name: str, part: str | int) -> str:

@@ -98,12 +98,12 @@ class Split(Widget):
 
     def enter(self, ex: Execution, st: CompiledState) -> Done:
         context = ex.context
-        value = ex.render(st.input)
+        value = st.value("input", context)
         text = value if isinstance(value, str) else st.text("input", context)
         values = st.condition_values
         render_value = (lambda v: values[v].render(context) if v in values else v) if values else None
         transition, trace = first_match(st.state.transitions, text, render_value=render_value,
-                                        location=st.location)
+                                        location=st.location, widget=f"state '{st.name}' ({st.type})")
         event = transition.get("event") if isinstance(transition, Mapping) else transition.event
         conditions = [
             {"type": condition.get("type"), "value": condition.get("value"), "matched": matched,
@@ -196,9 +196,9 @@ class SendMessage(Widget):
         to = st.text("to", context).strip() or ex.contact
         from_ = st.text("from", context).strip() or ex.channel_address
         media = st.text("media_url", context).strip()
+        body = _message_body(ex, st)  # a Liquid error stops the run: it is the flow's bug, not a failed send
         try:
-            message = ex.send_message(st.name, to, from_, _message_body(ex, st),
-                                      media=(media,) if media else ())
+            message = ex.send_message(st.name, to, from_, body, media=(media,) if media else ())
         except EngineError as err:
             return Done("failed", {}, {"error": err.message})
         return Done("sent", {"outbound": _outbound(ex, message)})
@@ -212,9 +212,9 @@ class SendAndWait(Widget):
         from_ = st.text("from", context).strip() or ex.channel_address
         media = st.text("media_url", context).strip()
         timeout = _seconds(ex, st, "timeout", DEFAULT_WAIT_SECONDS)
+        body = _message_body(ex, st)
         try:
-            message = ex.send_message(st.name, ex.contact, from_, _message_body(ex, st),
-                                      media=(media,) if media else ())
+            message = ex.send_message(st.name, ex.contact, from_, body, media=(media,) if media else ())
         except EngineError as err:
             return Done("deliveryFailure", {}, {"error": err.message})
         return Park(ex.deadline(timeout), {"outbound": _outbound(ex, message)})
@@ -542,14 +542,27 @@ def _refuse_constant(word: str) -> Any:
     raise _NotJsonConstant(word)
 
 
+def _refuse_huge_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _NotJsonConstant(text)  # 1e400: valid JSON grammar, but no parser holds it as a number
+    return value
+
+
 def _attributes_problem(text: str, limit: int | None) -> str | None:
+    """Why rendered task attributes cannot become a task: TaskRouter's `Attributes` is "a valid JSON
+    string" (reference/taskrouter.md) and Studio's own must be a JSON object (reference/studio.md §2.6)."""
+    if not text.strip():
+        return "the attributes rendered to empty text, which is not JSON (write {} for no attributes)"
     if limit is not None and len(text) > limit:
         return f"the rendered attributes are {len(text)} characters; Send to Flex accepts at most {limit}"
     try:
-        parsed = json.loads(text, parse_constant=_refuse_constant)
+        parsed = json.loads(text, parse_constant=_refuse_constant, parse_float=_refuse_huge_float)
     except _NotJsonConstant as err:
-        return (f"the rendered attributes are not valid JSON: {err.word} is not a JSON value (Python writes "
-                "it for a float that is not a number; JSON has no NaN or Infinity)")
+        if err.word in ("NaN", "Infinity", "-Infinity"):
+            return (f"the rendered attributes are not valid JSON: {err.word} is not a JSON value (Python "
+                    "writes it for a float that is not a number; JSON has no NaN or Infinity)")
+        return f"the rendered attributes are not valid JSON: the number {err.word} is out of range"
     except ValueError as err:
         line = getattr(err, "lineno", "?")
         column = getattr(err, "colno", "?")
@@ -578,18 +591,37 @@ def _create_task(ex: Execution, st: CompiledState, workflow: str, channel: str, 
     return task, None
 
 
+def _rendered_attributes(ex: Execution, st: CompiledState, key: str) -> str:
+    """The property rendered; "{}" only when the widget has no such property [uncertain]. A property that
+    renders to nothing is kept empty: `_attributes_problem` refuses it rather than sending `{}`."""
+    if not st.has(key):
+        return "{}"
+    return st.text(key, ex.context).strip()
+
+
+def _refused_attributes(st: CompiledState, key: str, problem: str | None, attributes: str) -> Done:
+    """failedToEnqueue, as Studio takes it when TaskRouter refuses the task. `invalid_attributes` marks
+    attributes that are not a JSON object: the flow's own bug, which fails every scenario run
+    (harness.expectations) whatever transition the flow follows."""
+    info: dict[str, Any] = {"error": f"state '{st.name}' ({st.type}), property '{key}': {problem}",
+                            "attributes": attributes}
+    if _attributes_problem(attributes, None) is not None:  # not the length: not JSON at all
+        info["invalid_attributes"] = key
+    return Done("failedToEnqueue", {}, info)
+
+
 class SendToFlex(Widget):
     """send-to-flex: render the attributes (a JSON object ≤ 1024 characters) and create a TaskRouter task."""
 
     def enter(self, ex: Execution, st: CompiledState) -> Done:
         context = ex.context
-        attributes = st.text("attributes", context).strip() or "{}"  # [uncertain] absent → no attributes
+        attributes = _rendered_attributes(ex, st, "attributes")
         task, problem = _create_task(ex, st, st.text("workflow", context).strip(),
                                      st.text("channel", context).strip(), attributes,
                                      st.text("priority", context).strip(),
                                      st.text("timeout", context).strip(), FLEX_ATTRIBUTES_LIMIT)
         if task is None:
-            return Done("failedToEnqueue", {}, {"error": problem, "attributes": attributes})
+            return _refused_attributes(st, "attributes", problem, attributes)
         return Done("callComplete", task.to_dict())
 
 
@@ -701,12 +733,12 @@ class EnqueueCall(ScriptedVoice):
         if not workflow:
             info["queue"] = st.text("queue_name", context)
             return {"QueueResult": "bridged"}
-        attributes = st.text("task_attributes", context).strip() or "{}"
+        attributes = _rendered_attributes(ex, st, "task_attributes")
         task, problem = _create_task(ex, st, workflow, "voice", attributes,
                                      st.text("priority", context).strip(),
                                      st.text("timeout", context).strip(), None)
         if task is None:
-            return Done("failedToEnqueue", {}, {"error": problem, "attributes": attributes})
+            return _refused_attributes(st, "task_attributes", problem, attributes)
         return {"QueueResult": "bridged", "QueueSid": task.task_queue_sid, "TaskSid": task.sid}
 
 
