@@ -93,7 +93,8 @@ def check_instant(when: datetime, *, what: str = "clock", shown: str | None = No
     """`when` (aware) if it is within CLOCK_EARLIEST…CLOCK_LATEST; a UsageError naming it and the range."""
     if not CLOCK_EARLIEST <= when <= CLOCK_LATEST:
         raise UsageError(
-            f"{what} {shown or when.isoformat()}: outside the clock's range {iso(CLOCK_EARLIEST)} to {iso(CLOCK_LATEST)}",
+            f"{what} {shown or when.isoformat()}: outside the clock's range "
+            f"{iso(CLOCK_EARLIEST)} to {iso(CLOCK_LATEST)}",
             hint="pick a start time within the range (`clock:` in a scenario file, --clock in chat)",
         )
     return when
