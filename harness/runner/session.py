@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.clock import FixedClock, parse_clock
-from harness.errors import UsageError
+from harness.errors import SchemaError, UsageError
 from harness.transcript import Candidate, FlowRecord, Transcript, Turn
 
 DEFAULT_USER = "+15555550100"
@@ -93,8 +93,7 @@ class Session:
         self.runtime: Any = None
         self.studio: Any = None
         self.flow: Any = None  # the LoadedFlow when options.flow is set
-        # parse_clock refuses an instant outside the clock's range (harness.clock), naming it and the range.
-        self.clock = FixedClock(parse_clock(options.clock)) if options.clock else FixedClock()
+        self.clock = FixedClock(_start_instant(options.clock)) if options.clock else FixedClock()
         self._clock_start = self.clock.now()
         self._fresh_apps: list[_FreshApp] = []  # WSGI services built by a factory, rebuilt per case
         self.warnings: list[str] = []  # suspicious but runnable options, for the face to show
@@ -506,6 +505,15 @@ def _typed_calls(steps: Sequence[Mapping[str, Any]], requests: Sequence[Mapping[
     for request in pending:
         found.append((request, types.get(str(request.get("widget"))), session_ended))
     return found
+
+
+def _start_instant(text: str) -> Any:
+    """The clock's start from `clock:` / --clock: an instant outside the clock's range (harness.clock) is
+    invalid input (exit 2), with the value and the range named."""
+    try:
+        return parse_clock(text)
+    except UsageError as err:
+        raise SchemaError(err.message, hint=err.hint) from None
 
 
 class _FreshApp:
