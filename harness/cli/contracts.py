@@ -127,7 +127,8 @@ def _generate(args: argparse.Namespace) -> int:
     from harness.cli.outputs import output_error, prepare_output_folder
     from harness.contracts.messages import write_message_pacts
 
-    target = prepare_output_folder(args.pact_dir, "--pact-dir")  # the one output rule: exit 2 before the work
+    # The one output rule, before the work; the folder is made only once a pact is built (bad input: none).
+    target = prepare_output_folder(args.pact_dir, "--pact-dir", create=False)
     written = []
     for schema in args.schema:
         # Built in a scratch folder: the writer's lock and run marker never land next to committed pacts,
@@ -136,6 +137,7 @@ def _generate(args: argparse.Namespace) -> int:
             built = write_message_pacts(schema, scratch, run_id=uuid.uuid4().hex)
             count = len(json.loads(built.read_text(encoding="utf-8")).get("interactions") or [])
             try:
+                target.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(built, target / built.name)
             except OSError as err:
                 raise output_error("--pact-dir", target / built.name, err) from None

@@ -57,11 +57,22 @@ def prepare_output(target: str | Path, option: str) -> Path:
     return path
 
 
-def prepare_output_folder(target: str | Path, option: str) -> Path:
-    """Check that files can be written in the folder `target` (creating it); the path, or a UsageError."""
+def prepare_output_folder(target: str | Path, option: str, *, create: bool = True) -> Path:
+    """Check that files can be written in the folder `target` (creating it); the path, or a UsageError.
+
+    `create=False`: check without creating anything (a command that must leave no folder behind when its
+    input turns out bad); a file in the way or a read-only parent is still found now."""
     path = Path(target)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{option} {target}: is a file, expected a folder (files are written inside it)")
+    blocker = _file_in_the_way(path)
+    if blocker is not None:
+        raise UsageError(f"{option} {target}: {blocker} is a file, not a folder")
+    if not create and not path.exists():
+        existing = next(p for p in path.absolute().parents if p.exists())
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise UsageError(f"{option} {target}: cannot create the folder: {existing} is not writable")
+        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
