@@ -24,7 +24,7 @@ import argparse
 import sys
 
 from harness.cli.argtypes import non_negative_int, positive_number
-from harness.errors import ExitCode, UsageError
+from harness.errors import ExitCode
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -123,13 +123,12 @@ def _generate(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
     import uuid
-    from pathlib import Path
 
+    from harness.cli.outputs import output_error, prepare_output_folder
     from harness.contracts.messages import write_message_pacts
 
-    target = Path(args.pact_dir)
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"--pact-dir {target}: not a folder")
+    # The one output rule, before the work; the folder is made only once a pact is built (bad input: none).
+    target = prepare_output_folder(args.pact_dir, "--pact-dir", create=False)
     written = []
     for schema in args.schema:
         # Built in a scratch folder: the writer's lock and run marker never land next to committed pacts,
@@ -137,8 +136,11 @@ def _generate(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="pact-generate-") as scratch:
             built = write_message_pacts(schema, scratch, run_id=uuid.uuid4().hex)
             count = len(json.loads(built.read_text(encoding="utf-8")).get("interactions") or [])
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(built, target / built.name)
+            try:
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(built, target / built.name)
+            except OSError as err:
+                raise output_error("--pact-dir", target / built.name, err) from None
         written.append(f"wrote {target / built.name} ({count} interaction{'s' if count != 1 else ''})")
     print("\n".join(written))
     return ExitCode.OK

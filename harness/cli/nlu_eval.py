@@ -37,13 +37,25 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
+    from harness.cli.outputs import output_error, prepare_output, prepare_output_folder
     from harness.insight import nlu_eval
     from harness.models.assistant_loader import load_assistant
 
     out = stdout or sys.stdout
+    # The output paths first (harness.cli.outputs' one rule): a file where a folder is wanted, a path below
+    # a file or an unwritable place is one message and exit 2, before the evaluation's work.
+    if args.out:
+        prepare_output_folder(args.out, "--out")
+    if args.export:
+        if Path(args.export).suffix.lower() not in (".csv", ".jsonl"):
+            raise UsageError(f"--export {args.export}: use a .csv or .jsonl file name")
+        prepare_output(args.export, "--export")
     assistant = load_assistant(Path(args.schema))
     if args.export:
-        count = nlu_eval.export_samples(assistant, Path(args.export))
+        try:
+            count = nlu_eval.export_samples(assistant, Path(args.export))
+        except OSError as err:
+            raise output_error("--export", args.export, err) from None
         print(f"wrote {count} labelled samples to {args.export}", file=out)
     samples = sum(len(task.samples) for task in assistant.tasks)
     if args.folds is not None and not 2 <= args.folds <= max(samples, 2):
@@ -68,7 +80,10 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     report = nlu_eval.evaluate(assistant, folds=None if args.leave_one_out else (args.folds or DEFAULT_FOLDS),
                                extra=extra, threshold=threshold)
     if args.out:
-        written = nlu_eval.write_outputs(report, Path(args.out))
+        try:
+            written = nlu_eval.write_outputs(report, Path(args.out))
+        except OSError as err:
+            raise output_error("--out", args.out, err) from None
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     if args.json:
         import json

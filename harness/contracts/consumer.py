@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -83,9 +83,15 @@ class HandoffPactWriter:
         rules: TwilioRules = DEFAULT_RULES,
         run_id: str | None = None,
         mode: str = "write",
+        names_at: Callable[[str], Location] | None = None,
     ) -> None:
+        """`names_at(role)`: where the consumer or provider name is written (a scenario file's place)."""
         if not consumer or not provider:
-            raise UsageError("a pact needs a consumer and a provider name")
+            raise UsageError("a pact needs a consumer and a provider name",
+                             names_at("consumer" if not consumer else "provider") if names_at else None)
+        # The names become the file name `<consumer>-<provider>.json`: never a path out of the pact folder.
+        pact_files.check_pact_names(consumer, provider, locate=names_at,
+                                    source=None if names_at else "HandoffPactWriter(consumer, provider)")
         if mode not in MODES:
             raise UsageError(f"pact mode must be 'write' or 'check', got {mode!r}")
         self.mode = mode

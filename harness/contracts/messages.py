@@ -88,6 +88,8 @@ def plan_from_schema(schema: Mapping[str, Any], *, path: str | None = None) -> M
     for key in ("consumer", "provider"):
         if not isinstance(block.get(key), str) or not block[key]:
             raise SchemaError(f"'{PACT_KEYWORD}.{key}' must be a non-empty string", where.child(key))
+    # The names become the file name `<consumer>-<provider>.json`: never a path out of the pact folder.
+    pact_files.check_pact_names(block["consumer"], block["provider"], locate=lambda role: where.child(role))
     items = block.get("interactions")
     if not isinstance(items, list) or not items:
         raise SchemaError(f"'{PACT_KEYWORD}.interactions' must be a non-empty list",

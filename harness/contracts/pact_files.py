@@ -26,7 +26,7 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,58 @@ def is_sensitive_name(name: str) -> bool:
     return low in SENSITIVE_HEADERS or any(word in low for word in SENSITIVE_WORDS)
 
 
+# Pact files are named `<consumer>-<provider>.json` (by us and by the pact FFI's write_file), so a name
+# is part of a path: it must stay one plain file name inside the pact folder.
+MAX_PACT_NAME_BYTES = 100  # each name; the file name stays well under the 255 bytes file systems allow
+_FORBIDDEN_IN_NAMES = frozenset('/\\:*?"<>|')  # path separators, and what Windows refuses in file names
+
+
+def pact_name_problem(name: object) -> str | None:
+    """Why `name` cannot name a pact's consumer or provider (it would steer the file elsewhere or not be
+    a portable file name), or None when it can."""
+    if not isinstance(name, str) or not name.strip():
+        return "expected a non-empty string"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "contains a control character (NUL, newline, …)"
+    bad = sorted({ch for ch in name if ch in _FORBIDDEN_IN_NAMES})
+    if bad:
+        return (f"contains {' '.join(repr(ch) for ch in bad)}: the name becomes part of the pact file's "
+                "name, so path separators and characters file systems refuse are not allowed")
+    if name.startswith("."):
+        return "is '..' or starts with '.': a relative or hidden file name"
+    if name != name.strip():
+        return "starts or ends with a blank"
+    if len(name.encode("utf-8")) > MAX_PACT_NAME_BYTES:
+        return f"is {len(name.encode('utf-8'))} bytes long; at most {MAX_PACT_NAME_BYTES} are allowed"
+    return None
+
+
+def check_pact_names(consumer: object, provider: object, *, locate: Callable[[str], Location] | None = None,
+                     source: str | None = None) -> None:
+    """Refuse consumer/provider names that cannot be part of `<consumer>-<provider>.json` in the pact folder.
+
+    `locate("consumer")` / `locate("provider")` say where each name is written (a file and pointer);
+    `source` says where they came from when there is no file (e.g. "HandoffPactWriter(...)")."""
+    problems = []
+    for role, name in (("consumer", consumer), ("provider", provider)):
+        why = pact_name_problem(name)
+        if why is None:
+            continue
+        shown = repr(name) if not isinstance(name, str) or len(name) <= 80 else repr(name[:77] + "...")
+        origin = f" (from {source})" if source else ""
+        problems.append(UsageError(f"pact {role} name {shown}{origin} {why}",
+                                   locate(role) if locate is not None else None,
+                                   hint="use a plain name such as hospitality-http"))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        from harness.errors import HarnessErrors
+
+        raise HarnessErrors(problems)
+
+
 def pact_file_name(consumer: str, provider: str) -> str:
+    check_pact_names(consumer, provider)  # the one place a name becomes part of a path
     return f"{consumer}-{provider}.json"
 
 

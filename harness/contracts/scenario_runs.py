@@ -168,10 +168,17 @@ class ScenarioContracts:
         key = (str(http.pact_dir), http.consumer, http.provider, mode)
         writer = self._writers.get(key)
         if writer is None:
+            origin = scenario_file.scenarios[0].origin if scenario_file.scenarios else None
+
+            def names_at(role: str) -> Location:  # the names' place in the scenario file, for a bad name
+                if origin is not None and origin.source is not None and origin.source.text:
+                    return origin.source.locate(f"/contracts/http/{role}")
+                return Location(str(scenario_file.path), f"/contracts/http/{role}")
+
             writer = self._writers[key] = HandoffPactWriter(
                 http.pact_dir, http.consumer, http.provider, schema=http.body_schema,
                 response_schema=http.response_schema, response_keys=http.response_keys, rules=rules,
-                run_id=self.run_id, mode=mode)
+                run_id=self.run_id, mode=mode, names_at=names_at)
         widget = handoff.get("widget")
         if writer.response_keys is None and http.response_keys is None and scenario_file.flow is not None \
                 and isinstance(widget, str):

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from harness.contracts import pact_files
 from harness.contracts._pact import load_pact
+from harness.contracts.pact_shape import read_checked_pact
 from harness.contracts.results import ContractProblem, InteractionResult, VerifyResult, interaction_results
 from harness.engines.studio.http import MAX_BODY_BYTES
 from harness.errors import LoadError, Location, UsageError
@@ -89,7 +90,8 @@ def select_pacts(
     A directory may hold pacts for other providers (skipped); a file named explicitly for another
     provider, a pact without interactions or with interactions of the other kind is an error.
     """
-    documents = [(path, explicit, pact_files.read_pact(path)) for path, explicit in sources]
+    # Read with the file format checked (pact_shape): a malformed interaction is exit 2, never skipped.
+    documents = [(path, explicit, read_checked_pact(path)) for path, explicit in sources]
     # A folder a vendor receives holds both kinds (contracts/pacts): pacts only of the other kind found in a
     # folder are skipped, not errors; a file named explicitly is still checked (and refused) below.
     documents = [(path, explicit, doc) for path, explicit, doc in documents

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import Location, SchemaError
+from harness.errors import LoadError, Location, SchemaError
+from harness.insight.results_shape import check_results_shape
 from harness.models.assistant import Assistant
 from harness.models.flow import Flow, State
 from harness.sources import load_source
@@ -25,15 +26,45 @@ from harness.sources import load_source
 
 def load_results(path: Path) -> dict[str, Any]:
     """A `run --json` results file, checked for the keys the insight tools read."""
-    source = load_source(path)
+    try:
+        source = load_source(path, kind="json")
+    except LoadError as err:
+        raise _not_results(err, path) from None
     data = source.data
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise SchemaError("expected the JSON written by `autopilot-harness run --json` (an object with "
-                          "'version', 'files' and a 'cases' list)", source.locate(""))
+                          "'version', 'files' and a 'cases' list), found " + _describe(data),
+                          source.locate(""), hint="pass the --json file of `autopilot-harness run`")
     if data.get("version") not in (None, 1):
         raise SchemaError(f"results version {data.get('version')!r} is not supported (expected 1)",
                           source.locate("/version"))
+    check_results_shape(source)  # every place the tools read has the type they expect (exit 2, not a traceback)
     return data
+
+
+def _not_results(err: LoadError, path: Path) -> LoadError:
+    """A results file that is no JSON at all: say what it looks like and what was expected."""
+    if not err.message.startswith("malformed JSON"):
+        return err
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:200].lstrip()
+    except OSError:
+        return err
+    if not head:
+        err.message = "the file is empty; expected the JSON written by `autopilot-harness run --json`"
+    elif head.startswith("<"):
+        err.hint = "this looks like XML (JUnit?): pass the file of `autopilot-harness run --json`, not --junit"
+    else:
+        err.hint = "expected the JSON written by `autopilot-harness run --json`"
+    return err
+
+
+def _describe(data: Any) -> str:
+    from harness.models.actions import describe_value
+
+    if isinstance(data, dict):
+        return "an object without a 'cases' list"
+    return describe_value(data)
 
 
 # --- the report ----------------------------------------------------------------------------------------
@@ -174,7 +205,6 @@ def check_files_exist(results: Mapping[str, Any], base: Bases, *, results_file: 
     missing = missing_files(results, base)
     if not missing:
         return
-    from harness.errors import LoadError
 
     where = [str(b) for b in ([base] if isinstance(base, Path) else list(base or ()))]
     raise LoadError(f"{len(missing)} file(s) the results name cannot be found: {', '.join(missing)}",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -17,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.budgets import check_utterance
-from harness.clock import FixedClock, parse_instant
-from harness.errors import UsageError
+from harness.clock import FixedClock, parse_clock
+from harness.errors import SchemaError, UsageError
 from harness.transcript import Candidate, FlowRecord, Transcript, Turn
 
 DEFAULT_USER = "+15555550100"
@@ -95,7 +94,7 @@ class Session:
         self.runtime: Any = None
         self.studio: Any = None
         self.flow: Any = None  # the LoadedFlow when options.flow is set
-        self.clock = FixedClock(parse_instant(options.clock)) if options.clock else FixedClock()
+        self.clock = FixedClock(_start_instant(options.clock)) if options.clock else FixedClock()
         self._clock_start = self.clock.now()
         self._fresh_apps: list[_FreshApp] = []  # WSGI services built by a factory, rebuilt per case
         self.warnings: list[str] = []  # suspicious but runnable options, for the face to show
@@ -201,35 +200,18 @@ class Session:
         self.url_map.setdefault("https://*.twil.io", server.base_url)
 
     def _serve_wsgi(self, spec: Mapping[str, str]) -> None:
-        import importlib
+        from harness.engines.twilio.server import LocalServer, WsgiTarget
 
-        from harness.engines.twilio.server import LocalServer
-
-        target = spec.get("wsgi", "")
-        module_name, _, attr = target.partition(":")
         # Resolve like paths: from the scenario file's project (`project`, its pyproject.toml folder or
         # its own folder), then the working directory (`python -m` has it on sys.path, the script not).
-        tried = list(dict.fromkeys(p for p in (spec.get("project"), os.getcwd()) if p))
-        factory: Any = None
-        failure: Exception | None = None
-        for folder in tried:
-            if folder not in sys.path:
-                sys.path.insert(0, folder)
-            try:
-                factory = getattr(importlib.import_module(module_name), attr or "create_app")
-                break
-            except (ImportError, AttributeError) as err:
-                failure = err
-                importlib.invalidate_caches()
-        if factory is None:
-            where = spec.get("origin") or "servers"
-            raise UsageError(f"{where}: servers: cannot import {target!r}: {failure}; tried the folders "
-                             + ", ".join(tried)) from None
-        if callable(factory) and not hasattr(factory, "wsgi_app"):
-            app = _FreshApp(factory)
+        # WsgiTarget turns whatever the user's module or factory raises into an error naming the entry.
+        where = spec.get("origin") or f"--server {spec.get('url', '')}={spec.get('wsgi', '')}"
+        target = WsgiTarget(spec.get("wsgi", ""), where=where,
+                            folders=[p for p in (spec.get("project"), os.getcwd()) if p])
+        app: Any = target.app
+        if target.factory is not None:
+            app = _FreshApp(target)
             self._fresh_apps.append(app)
-        else:
-            app = factory
         server = self._stack.enter_context(LocalServer(app))
         self.url_map[spec["url"].rstrip("/")] = server.base_url
 
@@ -528,15 +510,24 @@ def _typed_calls(steps: Sequence[Mapping[str, Any]], requests: Sequence[Mapping[
     return found
 
 
-class _FreshApp:
-    """A WSGI app from `factory`, replaced by a new one on `renew()` (the server keeps serving this)."""
+def _start_instant(text: str) -> Any:
+    """The clock's start from `clock:` / --clock: an instant outside the clock's range (harness.clock) is
+    invalid input (exit 2), with the value and the range named."""
+    try:
+        return parse_clock(text)
+    except UsageError as err:
+        raise SchemaError(err.message, hint=err.hint) from None
 
-    def __init__(self, factory: Any) -> None:
-        self._factory = factory
-        self._app = factory()
+
+class _FreshApp:
+    """A WSGI app from a factory, replaced by a new one on `renew()` (the server keeps serving this)."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target  # a harness.engines.twilio.server.WsgiTarget naming a factory
+        self._app = target.app
 
     def renew(self) -> None:
-        self._app = self._factory()
+        self._app = self._target.build()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self._app(environ, start_response)

@@ -56,6 +56,9 @@ TRIGGER_KINDS: dict[str, str] = {
 #: The Twilio side of a conversation when the caller gives no `To` (Twilio's magic test number).
 DEFAULT_TWILIO_ADDRESS = "+15005550006"
 DEFAULT_STEP_LIMIT = 1000
+# Studio runs one level of subflows: a subflow that invokes another fails with Twilio error 81024
+# (https://www.twilio.com/docs/api/errors/81024). Twilio's rule, so not configurable.
+SUBFLOW_NESTING_LIMIT = 1
 ENDED = "Ended"  # transitioned_to of the last Step, as Studio's Steps API shows it [uncertain]
 
 BotSource = Callable[[str], BotPort] | Mapping[str, BotPort]
@@ -579,6 +582,14 @@ class Execution:
     def record_bot_turn(self, widget: str, turn: BotTurnLike) -> None:
         self._log.bot_turns.append((widget, turn))
 
+    @property
+    def subflow_depth(self) -> int:
+        """0 for a flow's own execution, 1 for a subflow it runs, and so on."""
+        depth, execution = 0, self.parent
+        while execution is not None:
+            depth, execution = depth + 1, execution.parent
+        return depth
+
     def record_flex_task(self, entry: dict[str, Any]) -> None:
         self._log.flex_tasks.append(entry)
 
@@ -586,7 +597,13 @@ class Execution:
         self._log.http_requests.append(entry)
 
     def start_child(self, loaded: LoadedFlow, parameters: Mapping[str, Any], step_sid: str) -> Execution:
-        """Start `loaded` as a subflow of this execution (trigger `incomingParent`)."""
+        """Start `loaded` as a subflow of this execution (trigger `incomingParent`).
+
+        Never deeper than SUBFLOW_NESTING_LIMIT (the run-subflow widget fails with 81024 before this), so
+        a flow that runs itself cannot recurse without bound."""
+        if self.subflow_depth >= SUBFLOW_NESTING_LIMIT:
+            raise EngineError(f"{self.loaded.name} runs as a subflow and cannot start the subflow {loaded.name}: "
+                              f"Studio runs {SUBFLOW_NESTING_LIMIT} level of subflows (Twilio error 81024)")
         parent_info = {
             "parameters": dict(parameters), "trigger_type": self.trigger_kind, "step_sid": step_sid,
             "execution_sid": self.sid, "flow_sid": self.loaded.flow_sid,

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from harness.engines.studio.botport import accepts_start_args
 from harness.engines.studio.conditions import first_match
-from harness.engines.studio.engine import Done, Park, Waiting
+from harness.engines.studio.engine import SUBFLOW_NESTING_LIMIT, Done, Park, Waiting
 from harness.engines.studio.http import is_json_type, is_loopback, media_type, perform
 from harness.engines.twilio.messaging import channel_of
 from harness.errors import EngineError, HarnessError
@@ -137,6 +137,15 @@ class RunSubflow(Widget):
 
     def enter(self, ex: Execution, st: CompiledState) -> Done | Park:
         flow_sid = st.text("flow_sid", ex.context).strip()
+        if ex.subflow_depth >= SUBFLOW_NESTING_LIMIT:
+            # Studio runs one level of subflows: Twilio error 81024 "Subflow could not be executed", cause
+            # "Subflow is trying to invoke another Subflow" (https://www.twilio.com/docs/api/errors/81024).
+            # So a flow that runs itself (A→A, A→B→A) fails here, one level down, instead of recursing.
+            return Done("failed", {}, {"error": f"Twilio error 81024 (Subflow could not be executed): "
+                                                f"'{st.name}' runs inside the subflow {ex.loaded.name}, and a "
+                                                f"subflow cannot invoke another subflow (flow_sid {flow_sid!r})"
+                                                f"; Studio allows {SUBFLOW_NESTING_LIMIT} level of subflows",
+                                       "error_code": 81024})
         loaded = ex.environment.subflow(flow_sid)
         if loaded is None:
             known = ", ".join(ex.environment.subflows) or "none"

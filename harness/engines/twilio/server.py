@@ -13,14 +13,18 @@ bind calls `sys.exit(1)` when the port is taken; here that is a `UsageError` nam
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import ipaddress
+import re
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from harness.errors import UsageError
+from harness.errors import LoadError, ReferenceProblem, UsageError
 
 WSGIApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -43,6 +47,8 @@ class LocalServer:
         threaded: bool = True,
         quiet: bool = True,
     ) -> None:
+        if not callable(app):
+            raise UsageError(f"LocalServer needs a WSGI application (a callable), got {type(app).__name__}")
         self.app = app
         self.host = _loopback_host(host)
         self.requested_port = port
@@ -177,3 +183,135 @@ def _loopback_host(host: str) -> str:
             hint="the kit never listens on a network interface",
         )
     return str(address)
+
+
+# --- `servers:` entries: MODULE:FACTORY -> a WSGI app ---------------------------------------------------
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+class WsgiTarget:
+    """A `servers:` entry (`MODULE:FACTORY`, or `MODULE:APP`) resolved to a WSGI app, checked at every step.
+
+    User code runs here (the module's import, the factory): anything it raises, including `sys.exit()`,
+    becomes a `LoadError` naming `where` (the scenario file and line, or the `--server` option) and the
+    entry, so a broken service fails its scenarios with a clear message instead of a traceback, and an
+    entry that is no WSGI app is refused instead of being served and never called (a false pass).
+    """
+
+    def __init__(self, target: str, *, where: str, folders: Iterable[str] = ()) -> None:
+        self.target = target
+        self.where = where
+        module_name, _, attr = target.partition(":")
+        attr = attr or "create_app"
+        if not _DOTTED.fullmatch(module_name) or not _DOTTED.fullmatch(attr):
+            raise UsageError(f"{where}: servers: {target!r} is not MODULE:FACTORY "
+                             "(dotted Python names, e.g. examples.contact_center.app:create_app)")
+        self._module_name, self._attr = module_name, attr
+        self.factory: Any = None  # set when the entry names a factory (rebuilt by `build()`)
+        self.app: WSGIApplication = self._resolve(list(dict.fromkeys(folders)))
+
+    def build(self) -> WSGIApplication:
+        """A fresh app from the factory (or the app itself when the entry names an app)."""
+        if self.factory is None:
+            return self.app
+        return self._call_factory()
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _fail(self, what: str, hint: str | None = None) -> LoadError:
+        return LoadError(f"{self.where}: servers: {self.target!r}: {what}", hint=hint)
+
+    def _resolve(self, folders: list[str]) -> WSGIApplication:
+        found: Any = None
+        failure: Exception | None = None
+        for folder in folders or [""]:
+            if folder and folder not in sys.path:
+                sys.path.insert(0, folder)
+            try:
+                module = importlib.import_module(self._module_name)
+            except ImportError as err:
+                if _missing_module(err, self._module_name):
+                    failure = err
+                    importlib.invalidate_caches()
+                    continue  # not in this folder: try the next one
+                raise self._fail(f"importing {self._module_name} failed: {_describe(err)}") from None
+            except KeyboardInterrupt:
+                raise
+            except BaseException as err:  # user code: SystemExit and all are its failures
+                raise self._fail(f"importing {self._module_name} failed: {_describe(err)}") from None
+            if not hasattr(module, self._attr):
+                raise ReferenceProblem(f"{self.where}: servers: {self.target!r}: module {self._module_name} "
+                                       f"has no attribute {self._attr!r}")
+            found = getattr(module, self._attr)
+            break
+        else:
+            raise ReferenceProblem(f"{self.where}: servers: cannot import {self.target!r}: {failure}; "
+                                   "tried the folders " + ", ".join(folders or ["(none)"]))
+        if hasattr(found, "wsgi_app"):  # a Flask app itself
+            return found
+        if _takes(found, 0):  # a factory (a class with a no-argument constructor is one too)
+            self.factory = found
+            return self._call_factory()
+        if _takes(found, 2):  # a WSGI function
+            return found
+        raise self._fail(f"{self._attr} is {_kind(found)}, neither a WSGI application "
+                         "(environ, start_response) nor a factory called with no arguments")
+
+    def _call_factory(self) -> WSGIApplication:
+        try:
+            app = self.factory()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # user code
+            raise self._fail(f"the factory {self._attr}() failed: {_describe(err)}") from None
+        if not (hasattr(app, "wsgi_app") or _takes(app, 2)):
+            raise self._fail(f"the factory {self._attr}() returned {_kind(app)}, not a WSGI application "
+                             "(a callable taking environ and start_response)",
+                             hint="return the app, e.g. `return app` at the end of create_app()")
+        return app
+
+
+def _missing_module(err: ImportError, module_name: str) -> bool:
+    """The entry's module itself (or a package above it) is not found, as opposed to a module that
+    exists but fails on one of its own imports."""
+    missing = getattr(err, "name", None)
+    if not isinstance(err, ModuleNotFoundError) or not missing:
+        return False
+    return module_name == missing or module_name.startswith(missing + ".")
+
+
+def _takes(value: Any, count: int) -> bool:
+    """`value` can be called with `count` positional arguments."""
+    if not callable(value):
+        return False
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):  # a builtin without a signature: trust it only as an app
+        return count == 2
+    try:
+        signature.bind(*([None] * count))
+    except TypeError:
+        return False
+    return True
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "None"
+    if callable(value):
+        try:
+            signature = str(inspect.signature(value))
+        except (TypeError, ValueError):
+            signature = "(...)"
+        return f"a callable {getattr(value, '__name__', type(value).__name__)}{signature}"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, SystemExit):
+        return f"it called sys.exit({err.code!r})"
+    text = str(err)
+    text = text if len(text) <= 300 else text[:297] + "..."
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
