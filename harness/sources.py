@@ -193,6 +193,14 @@ def loads_json(text: str, *, path: str | None = None) -> Any:
     return data
 
 
+def is_malformed(err: LoadError) -> bool:
+    """Whether the text was no JSON/YAML at all, as opposed to refused (a duplicate key, too deep, an alias bomb).
+
+    Where Twilio takes broken JSON as text (an HTTP answer, chat attributes), only malformed text does that.
+    """
+    return err.message.startswith("malformed ")
+
+
 def check_depth(data: Any, location: Location | None = None, *, what: str = "data") -> None:
     """Refuse data built in memory (memory given on the command line, a parsed answer) that nests too deeply."""
     if _too_deep(data, max_nesting_depth()):

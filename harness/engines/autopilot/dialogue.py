@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from harness.clock import iso
 from harness.engines.autopilot.webhooks import WebhookCall
-from harness.errors import EngineError, HarnessError, Location
+from harness.errors import EngineError, HarnessError, LoadError, Location
 from harness.models.assistant import task_target
+from harness.sources import is_malformed, loads_json
 
 if TYPE_CHECKING:
     from harness.engines.autopilot.runtime import TrainedAssistant
@@ -567,9 +568,11 @@ def _speech(value: Any) -> str:
 
 def _json_object_or_text(text: str) -> Any:
     try:
-        parsed = json.loads(text) if text.strip() else {}
-    except ValueError:
-        return text
+        parsed = loads_json(text) if text.strip() else {}
+    except LoadError as err:
+        if is_malformed(err):
+            return text
+        raise EngineError(f"chat Attributes: {err.message}", hint=err.hint) from None
     return parsed if isinstance(parsed, dict) else text
 
 
