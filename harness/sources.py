@@ -285,12 +285,16 @@ class _StrictYamlLoader(_BaseYamlLoader):  # type: ignore[misc, valid-type]
     """PyYAML's (C) safe loader, plus: duplicate keys refused, nesting and alias expansion capped."""
 
     path: str | None = None
+    has_aliases: bool = True
 
     def get_single_data(self) -> Any:
         node = self.get_single_node()
         if node is None:
             return None
-        _check_yaml_graph(node, self.path)
+        if self.has_aliases:
+            _check_yaml_graph(node, self.path)
+        else:  # a tree: only its depth needs measuring (the common case, and the fast one)
+            _check_yaml_tree_depth(node, self.path)
         return self.construct_document(node)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -318,6 +322,7 @@ def _load_yaml(text: str, path: str | None) -> Any:
         _check_yaml_event_depth(text, path)
     loader = _StrictYamlLoader(text)
     loader.path = path
+    loader.has_aliases = "*" in text  # no `*`, no alias: the composed document is a tree
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as err:
@@ -405,6 +410,30 @@ def _check_yaml_graph(root: Any, path: str | None) -> None:
                         Location(path, "", mark.line + 1, mark.column + 1), _depth_hint())
     if expanded[id(root)] - len(expanded) > alias_limit:  # pragma: no cover - caught during the walk
         _alias_bomb(root, nodes, uses, expanded, path, alias_limit)
+
+
+def _check_yaml_tree_depth(root: Any, path: str | None) -> None:
+    limit = max_nesting_depth()
+    mapping, sequence = yaml.MappingNode, yaml.SequenceNode
+    level = [root] if isinstance(root, (mapping, sequence)) else []
+    depth = 1
+    while level:
+        if depth > limit:
+            mark = level[0].start_mark
+            raise LoadError(f"YAML nested more than {limit} levels deep",
+                            Location(path, "", mark.line + 1, mark.column + 1), _depth_hint())
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, mapping):
+                for key, value in node.value:
+                    if isinstance(key, (mapping, sequence)):
+                        below.append(key)
+                    if isinstance(value, (mapping, sequence)):
+                        below.append(value)
+            else:
+                below.extend(item for item in node.value if isinstance(item, (mapping, sequence)))
+        level = below
+        depth += 1
 
 
 def _children(node: Any) -> list[Any]:
