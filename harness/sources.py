@@ -317,6 +317,18 @@ class _StrictYamlLoader(_BaseYamlLoader):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
+def _construct_timestamp(loader: _StrictYamlLoader, node: Any) -> Any:
+    """A YAML timestamp; an impossible date (2024-02-30) is a YAML error at its place, not a ValueError."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as err:
+        raise yaml.constructor.ConstructorError(None, None, f"`{node.value}` is not a valid date/time ({err})",
+                                                node.start_mark) from None
+
+
+_StrictYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def _load_yaml(text: str, path: str | None) -> Any:
     if _possible_depth(text) > _SAFE_TO_COMPOSE:
         _check_yaml_event_depth(text, path)
@@ -331,6 +343,8 @@ def _load_yaml(text: str, path: str | None) -> Any:
         raise LoadError(f"malformed YAML: {err}", Location(path)) from None
     except RecursionError:  # pragma: no cover - the depth checks above come first
         raise LoadError("YAML nested too deeply", Location(path), _depth_hint()) from None
+    except (ValueError, TypeError, OverflowError) as err:  # a constructor's own error: still bad input
+        raise LoadError(f"malformed YAML: {err}", Location(path)) from None
     finally:
         loader.dispose()
 

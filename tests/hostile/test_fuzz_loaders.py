@@ -134,7 +134,7 @@ def _mutate(data: Any, draw: Callable[[Any], Any]) -> Any:
     elif operation == "delete":
         del parent[last]
     elif operation == "nest":
-        parent[last] = json.loads("[" * 200 + "1" + "]" * 200)
+        parent[last] = DEEP  # replaced in the text: json.dumps itself cannot write data this deep
     elif operation == "wrap":
         parent[last] = [parent[last]]
     elif isinstance(parent[last], dict):
@@ -142,8 +142,13 @@ def _mutate(data: Any, draw: Callable[[Any], Any]) -> Any:
     return data
 
 
-def _dump(data: Any, kind: str) -> str:
-    return yaml.safe_dump(data, sort_keys=False) if kind == "yaml" else json.dumps(data, indent=1)
+DEEP = "__deep_nesting__"
+
+
+def _dump(data: Any, kind: str, levels: int) -> str:
+    text = yaml.safe_dump(data, sort_keys=False) if kind == "yaml" else json.dumps(data, indent=1)
+    deep = "[" * levels + "1" + "]" * levels
+    return text.replace(f'"{DEEP}"', deep).replace(DEEP, deep)
 
 
 def _text_edit(text: str, draw: Callable[[Any], Any]) -> str:
@@ -191,7 +196,8 @@ def test_mutated_documents(name: str, workdir: Path, data: st.DataObject) -> Non
     _, _, valid, kind = LOADERS[name]
     text = valid() if name != "part" else (FIXTURES / "scenarios" / "parts" / "greet.yaml").read_text("utf-8")
     if data.draw(st.booleans()):
-        text = _dump(_mutate(_parsed(text, kind), data.draw), kind)
+        levels = data.draw(st.sampled_from([65, 3_000, 30_000]))  # past the cap, Python's and libyaml's limits
+        text = _dump(_mutate(_parsed(text, kind), data.draw), kind, levels)
     else:
         text = _text_edit(text, data.draw)
     _only_kit_errors(name, workdir, text.encode("utf-8", "surrogatepass"))

@@ -263,3 +263,14 @@ def test_invalid_attributes_schema_at_load_time(tmp_path: Path, schema: dict) ->
 def test_json_schema_problem(schema: object, problem: str | None) -> None:
     found = json_schema_problem(schema)
     assert (found is None) if problem is None else (found is not None and problem in found), found
+
+
+# --- values the YAML constructor itself rejects (found by tests/hostile/test_fuzz_loaders.py) --------------
+
+@pytest.mark.parametrize("clock", ["2024-02-30T09:00:00Z", "2023-13-01", "2024-04-31 25:00:00"],
+                         ids=["feb 30", "month 13", "april 31"])
+def test_impossible_date_in_a_scenario(tmp_path: Path, clock: str) -> None:
+    """PyYAML raised a bare ValueError for an impossible timestamp: now the file and line are named."""
+    text = SCENARIO.replace("scenarios:", f"clock: {clock}\nscenarios:", 1)
+    result, _, _ = run_suite_beside(tmp_path, "date.scenario.yaml", text)
+    assert_refused(result, names="date.scenario.yaml", line=2, says="not a valid date/time")
