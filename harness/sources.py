@@ -187,6 +187,7 @@ def loads_json(text: str, *, path: str | None = None) -> Any:
         raise LoadError("JSON nested too deeply", Location(path), _depth_hint()) from None
     if duplicate:
         _json_problem(text, path, max_nesting_depth())
+        raise LoadError("duplicate key in a JSON object", Location(path))  # pragma: no cover - located above
     if _too_deep(data, max_nesting_depth()):
         _json_problem(text, path, max_nesting_depth())
         raise LoadError("JSON nested too deeply", Location(path), _depth_hint())

@@ -300,3 +300,24 @@ def _strict_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
     if len(set(keys)) != len(keys):
         raise ValueError("duplicate")
     return dict(pairs)
+
+
+# --- the loader itself: keys that are equal once decoded ---------------------------------------------------
+
+@pytest.mark.parametrize(("text", "kind", "lines"), [
+    ('{"a": 1,\n "\\u0061": 2}', "json", (1, 2)),
+    ('{"a\\"b": 1,\n "a\\"b": 2}', "json", (1, 2)),
+    ('[{"x": 1}, {"x": 1,\n "x": 2}]', "json", (1, 2)),
+    ("1: a\n0x1: b\n", "yaml", (1, 2)),
+    ("'k': a\n\"k\": b\n", "yaml", (1, 2)),
+    ("? k\n: a\nk: b\n", "yaml", (1, 3)),
+], ids=["json unicode escape", "json quote escape", "json in a list", "yaml 1 and 0x1", "yaml quotes",
+        "yaml explicit key"])
+def test_keys_equal_once_decoded(text: str, kind: str, lines: tuple[int, int]) -> None:
+    from harness.errors import LoadError
+    from harness.sources import parse_text
+
+    with pytest.raises(LoadError) as caught:
+        parse_text(text, path="doc", kind=kind)
+    message = caught.value.render()
+    assert f"doc:{lines[1]}:" in message and f"first at line {lines[0]}," in message, message
