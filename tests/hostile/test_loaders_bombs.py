@@ -282,3 +282,20 @@ def test_http_request_widget_answer_refused(answer: str, says: str) -> None:
         outcome = perform(session, "GET", server.url("/x"))
     assert outcome.error is not None and says in outcome.error, outcome
     assert not outcome.has_parsed
+
+
+@pytest.mark.parametrize("levels", [65, 5_000])
+def test_engine_api_memory_too_deep(levels: int) -> None:
+    """Memory handed to the Autopilot engine's Python API gets the loaders' cap (deepcopy would recurse)."""
+    from harness.engines.autopilot.runtime import AutopilotRuntime
+    from harness.models.assistant_loader import load_assistant
+
+    memory: dict = {}
+    inner = memory
+    for _ in range(levels):
+        inner["a"] = {}
+        inner = inner["a"]
+    trained = AutopilotRuntime().train(load_assistant(TINY_BOT))
+    with pytest.raises(LoadError, match=f"the initial memory nested more than {MAX_NESTING_DEPTH} levels deep"):
+        trained.start(memory=memory)
+    trained.start(memory={"a": {"b": [1, 2]}})  # ordinary memory still starts a dialogue

@@ -21,7 +21,7 @@ from harness.clock import iso
 from harness.engines.autopilot.webhooks import WebhookCall
 from harness.errors import EngineError, HarnessError, LoadError, Location
 from harness.models.assistant import task_target
-from harness.sources import is_malformed, loads_json
+from harness.sources import check_depth, is_malformed, loads_json
 
 if TYPE_CHECKING:
     from harness.engines.autopilot.runtime import TrainedAssistant
@@ -162,7 +162,8 @@ class Dialogue:
         self.current_task: str | None = None
         self.current_input = ""
         self.memory: dict[str, Any] = {"twilio": {CHANNEL_MEMORY_KEYS.get(channel, channel): self._channel_block()}}
-        if memory:
+        if memory:  # from the Python API too: cap its nesting as the loaders do (deepcopy would recurse)
+            check_depth(memory, what="the initial memory")
             self.memory.update(copy.deepcopy(dict(memory)))
         self._pending: _PendingCollect | _PendingListen | None = None
         self._fields: dict[str, dict[str, str]] = {}
