@@ -2,11 +2,21 @@
 
 Data is parsed with the fast parsers (json, PyYAML's C loader). Lines are found only when an error is
 shown: the text is scanned again then (as python-liquid computes line/column only for a message).
+
+Every JSON and YAML document the kit reads (files, HTTP answers, command-line JSON) goes through
+`parse_text` / `loads_json`, which refuse what the plain parsers would silently accept or choke on:
+
+- a duplicate key (a second `expect:` would silently replace the first) — both places are named;
+- nesting deeper than `MAX_NESTING_DEPTH` (deep data ends in a RecursionError, or a crash of the C parser);
+- YAML aliases that expand to more than `MAX_YAML_ALIAS_NODES` nodes ("billion laughs"), or that refer to
+  a node containing them.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +27,53 @@ import yaml
 from harness.errors import LoadError, Location
 
 try:  # the C loader is much faster; fall back where libyaml is missing
-    _YamlLoader: Any = yaml.CSafeLoader
+    _BaseYamlLoader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _YamlLoader = yaml.SafeLoader
+    _BaseYamlLoader = yaml.SafeLoader
+
+
+def _limit_from_env(name: str, default: int) -> int:
+    """A limit: `default`, or the positive integer in $AUTOPILOT_HARNESS_<name> (read at each use)."""
+    raw = os.environ.get(f"AUTOPILOT_HARNESS_{name}", "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        from harness.errors import UsageError
+
+        raise UsageError(f"AUTOPILOT_HARNESS_{name}={raw!r}: expected a positive whole number")
+    return value
+
+
+# The deepest real file we know (an OpenAPI spec in /work/shared/real) nests 18 levels; assistants, flows and
+# scenario files nest 14 at most. 64 leaves headroom while staying far from Python's recursion limit in the
+# code that walks the data afterwards (schema checks, Liquid, JSON output).
+MAX_NESTING_DEPTH = 64
+NESTING_DEPTH_ENV = "AUTOPILOT_HARNESS_MAX_NESTING_DEPTH"
+# Nodes that YAML aliases may add to a document beyond those written out (each use of `*anchor` adds the
+# anchored node's whole subtree). Real files reuse a few anchored expectations: thousands of nodes at most.
+MAX_YAML_ALIAS_NODES = 10_000
+YAML_ALIAS_NODES_ENV = "AUTOPILOT_HARNESS_MAX_YAML_ALIAS_NODES"
+# Below this many possible nesting levels the C composer is safe to call directly; beyond it (only for
+# hostile or very unusual text) the nesting is first measured on the parser's event stream, which does not
+# recurse: libyaml's composer recurses in C and crashes the process at a few ten thousand levels.
+_SAFE_TO_COMPOSE = 2_000
+
+
+def max_nesting_depth() -> int:
+    return _limit_from_env("MAX_NESTING_DEPTH", MAX_NESTING_DEPTH)
+
+
+def max_yaml_alias_nodes() -> int:
+    return _limit_from_env("MAX_YAML_ALIAS_NODES", MAX_YAML_ALIAS_NODES)
+
+
+def _depth_hint() -> str:
+    return (f"the limit is {max_nesting_depth()} levels (MAX_NESTING_DEPTH); set {NESTING_DEPTH_ENV} "
+            "to raise it")
 
 
 @dataclass
@@ -54,17 +108,46 @@ class Source:
 
 
 def read_text(path: str | Path) -> str:
+    """A file's text: UTF-8 (a leading BOM is dropped); anything else is a LoadError naming the byte."""
     p = Path(path)
     try:
-        return p.read_text(encoding="utf-8-sig")
+        data = p.read_bytes()
     except FileNotFoundError:
         raise LoadError("file not found", Location(str(path))) from None
     except IsADirectoryError:
         raise LoadError("is a directory, expected a file", Location(str(path))) from None
-    except UnicodeDecodeError as err:
-        raise LoadError(f"not UTF-8 text ({err.reason} at byte {err.start})", Location(str(path))) from None
     except OSError as err:
         raise LoadError(f"cannot read: {err.strerror}", Location(str(path))) from None
+    return decode_text(data, path=str(path))
+
+
+def decode_text(data: bytes, *, path: str | None = None, charset: str = "utf-8") -> str:
+    """Bytes → text in `charset` (UTF-8 by default; a UTF-8 BOM is dropped).
+
+    Undecodable bytes, an unknown charset, UTF-16/32 text (told apart by its BOM or NUL bytes) and NUL
+    characters are a LoadError with the line and column of the first bad byte.
+    """
+    where = path
+    utf8 = charset.lower().replace("_", "-") in ("utf-8", "utf8")
+    if utf8 and (data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4]):
+        raise LoadError("not UTF-8 text: UTF-16 or UTF-32 (a byte-order mark or NUL bytes at the start), "
+                        "or binary data", Location(where, "", 1, 1), "save the file as UTF-8")
+    try:
+        text = data.decode("utf-8-sig" if utf8 else charset)
+    except LookupError:
+        raise LoadError(f"unknown charset {charset!r}", Location(where)) from None
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise LoadError(f"not {'UTF-8' if utf8 else charset} text "
+                        f"({err.reason}: byte 0x{data[err.start]:02x} at offset {err.start})",
+                        Location(where, "", line, column), "save the file as UTF-8") from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        column = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise LoadError("binary data: a NUL character in the text", Location(where, "", line, column))
+    return text
 
 
 def load_source(path: str | Path, *, kind: str | None = None) -> Source:
@@ -76,19 +159,315 @@ def load_source(path: str | Path, *, kind: str | None = None) -> Source:
 
 
 def parse_text(text: str, *, path: str | None = None, kind: str = "json") -> Source:
-    if kind == "yaml":
-        try:
-            data = yaml.load(text, Loader=_YamlLoader)
-        except yaml.MarkedYAMLError as err:
-            raise _yaml_syntax_error(err, text, path) from None
-        except yaml.YAMLError as err:
-            raise LoadError(f"malformed YAML: {err}", Location(path)) from None
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise LoadError(f"malformed JSON: {err.msg}", Location(path, "", err.lineno, err.colno)) from None
+    """Parse JSON or YAML text strictly (see the module's docstring); any problem is a LoadError."""
+    data = _load_yaml(text, path) if kind == "yaml" else loads_json(text, path=path)
     return Source(path, text, data, kind)
+
+
+def loads_json(text: str, *, path: str | None = None) -> Any:
+    """Strict `json.loads`: duplicate keys and nesting beyond MAX_NESTING_DEPTH are a LoadError.
+
+    For every JSON the kit reads: files, HTTP answers (`path` then names the request), command-line JSON.
+    """
+    duplicate = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicate
+        result = dict(items)
+        if len(result) != len(items):
+            duplicate = True
+        return result
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as err:
+        raise LoadError(f"malformed JSON: {err.msg}", Location(path, "", err.lineno, err.colno)) from None
+    except RecursionError:
+        _json_problem(text, path, max_nesting_depth())  # raises the depth error with its place
+        raise LoadError("JSON nested too deeply", Location(path), _depth_hint()) from None
+    if duplicate:
+        _json_problem(text, path, max_nesting_depth())
+        raise LoadError("duplicate key in a JSON object", Location(path))  # pragma: no cover - located above
+    if _too_deep(data, max_nesting_depth()):
+        _json_problem(text, path, max_nesting_depth())
+        raise LoadError("JSON nested too deeply", Location(path), _depth_hint())
+    return data
+
+
+def is_malformed(err: LoadError) -> bool:
+    """Whether the text was no JSON/YAML at all, as opposed to refused (a duplicate key, too deep, an alias bomb).
+
+    Where Twilio takes broken JSON as text (an HTTP answer, chat attributes), only malformed text does that.
+    """
+    return err.message.startswith("malformed ")
+
+
+def check_depth(data: Any, location: Location | None = None, *, what: str = "data") -> None:
+    """Refuse data built in memory (memory given on the command line, a parsed answer) that nests too deeply."""
+    if _too_deep(data, max_nesting_depth()):
+        raise LoadError(f"{what} nested more than {max_nesting_depth()} levels deep", location, _depth_hint())
+
+
+def _too_deep(data: Any, limit: int) -> bool:
+    """Whether `data` nests more than `limit` containers deep (iterative: the data may be anything)."""
+    if not isinstance(data, (dict, list)):
+        return False
+    level: list[Any] = [data]
+    depth = 1
+    while level:
+        if depth > limit:
+            return True
+        below: list[Any] = []
+        for value in level:
+            children = value.values() if isinstance(value, dict) else value
+            below.extend(child for child in children if isinstance(child, (dict, list)))
+        level = below
+        depth += 1
+    return False
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+
+
+def _json_problem(text: str, path: str | None, limit: int) -> None:
+    """Find the place of a duplicate key or of too deep nesting in valid JSON and raise it (error path only)."""
+    starts = _line_starts(text)
+    stack: list[dict[str, int] | None] = []  # one entry per open container: the keys seen (objects) or None
+    last_string: tuple[str, int] | None = None
+    for token in _JSON_TOKEN.finditer(text):
+        ch = token.group()
+        if ch in "{[":
+            stack.append({} if ch == "{" else None)
+            if len(stack) > limit:
+                raise LoadError(f"JSON nested more than {limit} levels deep",
+                                _offset_location(path, starts, token.start()), _depth_hint())
+        elif ch in "}]":
+            if stack:
+                stack.pop()
+        elif ch == ":":
+            keys = stack[-1] if stack else None
+            if keys is not None and last_string is not None:
+                key, offset = last_string
+                if key in keys:
+                    raise _duplicate_error(key, _offset_location(path, starts, keys[key]),
+                                           _offset_location(path, starts, offset))
+                keys[key] = offset
+        elif ch.startswith('"'):
+            last_string = (json.loads(ch), token.start())
+            continue
+        last_string = None
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    find = text.find
+    at = find("\n")
+    while at >= 0:
+        starts.append(at + 1)
+        at = find("\n", at + 1)
+    return starts
+
+
+def _offset_location(path: str | None, starts: list[int], offset: int) -> Location:
+    line = bisect.bisect_right(starts, offset)
+    return Location(path, "", line, offset - starts[line - 1] + 1)
+
+
+def _duplicate_error(key: Any, first: Location, again: Location) -> LoadError:
+    return LoadError(f"duplicate key `{key}`: first at line {first.line}, column {first.column}, again at line "
+                     f"{again.line}, column {again.column} (the second would silently replace the first)",
+                     again, "remove or rename one of them; to repeat a check, make it a list item")
+
+
+# --- strict YAML ------------------------------------------------------------------------------------
+
+
+class _StrictYamlLoader(_BaseYamlLoader):  # type: ignore[misc, valid-type]
+    """PyYAML's (C) safe loader, plus: duplicate keys refused, nesting and alias expansion capped."""
+
+    path: str | None = None
+    has_aliases: bool = True
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        if self.has_aliases:
+            _check_yaml_graph(node, self.path)
+        else:  # a tree: only its depth needs measuring (the common case, and the fast one)
+            _check_yaml_tree_depth(node, self.path)
+        return self.construct_document(node)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<: *defaults`: the node's own keys may override merged ones (YAML merge spec)
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue  # an unhashable key: the base constructor reports it
+                if first is not None:
+                    mark = first.start_mark
+                    again = key_node.start_mark
+                    raise _duplicate_error(key, Location(self.path, "", mark.line + 1, mark.column + 1),
+                                           Location(self.path, "", again.line + 1, again.column + 1))
+                seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def _construct_timestamp(loader: _StrictYamlLoader, node: Any) -> Any:
+    """A YAML timestamp; an impossible date (2024-02-30) is a YAML error at its place, not a ValueError."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as err:
+        raise yaml.constructor.ConstructorError(None, None, f"`{node.value}` is not a valid date/time ({err})",
+                                                node.start_mark) from None
+
+
+_StrictYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def _load_yaml(text: str, path: str | None) -> Any:
+    if _possible_depth(text) > _SAFE_TO_COMPOSE:
+        _check_yaml_event_depth(text, path)
+    loader = _StrictYamlLoader(text)
+    loader.path = path
+    loader.has_aliases = "*" in text  # no `*`, no alias: the composed document is a tree
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as err:
+        raise _yaml_syntax_error(err, text, path) from None
+    except yaml.YAMLError as err:
+        raise LoadError(f"malformed YAML: {err}", Location(path)) from None
+    except RecursionError:  # pragma: no cover - the depth checks above come first
+        raise LoadError("YAML nested too deeply", Location(path), _depth_hint()) from None
+    except (ValueError, TypeError, OverflowError) as err:  # a constructor's own error: still bad input
+        raise LoadError(f"malformed YAML: {err}", Location(path)) from None
+    finally:
+        loader.dispose()
+
+
+def _possible_depth(text: str) -> int:
+    """An upper bound of the nesting a YAML text can express: flow brackets plus block levels (each block
+    level takes at least one more column of indentation or a `- `/`? ` indicator on the line)."""
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    return text.count("[") + text.count("{") + 2 * longest + 2
+
+
+def _check_yaml_event_depth(text: str, path: str | None) -> None:
+    """Measure nesting on libyaml's event stream (no recursion) before anything composes the text."""
+    limit = max_nesting_depth()
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_BaseYamlLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > limit:
+                    mark = event.start_mark
+                    raise LoadError(f"YAML nested more than {limit} levels deep",
+                                    Location(path, "", mark.line + 1, mark.column + 1), _depth_hint())
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as err:
+        raise _yaml_syntax_error(err, text, path) from None
+    except yaml.YAMLError as err:
+        raise LoadError(f"malformed YAML: {err}", Location(path)) from None
+
+
+def _check_yaml_graph(root: Any, path: str | None) -> None:
+    """Nesting depth, alias expansion and alias cycles of a composed YAML document (one pass, iterative).
+
+    An alias is the same node object reached again, so the document as the kit will walk it has
+    `expanded(root)` nodes while only `len(seen)` are written out.
+    """
+    depth_limit, alias_limit = max_nesting_depth(), max_yaml_alias_nodes()
+    expanded: dict[int, int] = {}  # node id -> nodes in its subtree, aliases expanded
+    height: dict[int, int] = {}  # node id -> container levels from it down
+    uses: dict[int, int] = {}
+    nodes: dict[int, Any] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_nodes.discard(key)
+            children = _children(node)
+            expanded[key] = 1 + sum(expanded[id(child)] for child in children)
+            height[key] = 1 + max((height[id(child)] for child in children), default=0)
+            if expanded[key] - len(expanded) > alias_limit:
+                _alias_bomb(node, nodes, uses, expanded, path, alias_limit)
+            continue
+        uses[key] = uses.get(key, 0) + 1
+        if key in expanded:
+            continue
+        if key in open_nodes:
+            mark = node.start_mark
+            raise LoadError("a YAML alias refers to a node that contains it (a recursive structure)",
+                            Location(path, "", mark.line + 1, mark.column + 1), "write the value out instead")
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            expanded[key], height[key] = 1, 0
+            continue
+        open_nodes.add(key)
+        nodes[key] = node
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(_children(node)))
+    if height[id(root)] > depth_limit:
+        node, level = root, 1
+        while level <= depth_limit:
+            node = max((child for child in _children(node)), key=lambda child: height[id(child)])
+            level += 1
+        mark = node.start_mark
+        raise LoadError(f"YAML nested more than {depth_limit} levels deep",
+                        Location(path, "", mark.line + 1, mark.column + 1), _depth_hint())
+    if expanded[id(root)] - len(expanded) > alias_limit:  # pragma: no cover - caught during the walk
+        _alias_bomb(root, nodes, uses, expanded, path, alias_limit)
+
+
+def _check_yaml_tree_depth(root: Any, path: str | None) -> None:
+    limit = max_nesting_depth()
+    mapping, sequence = yaml.MappingNode, yaml.SequenceNode
+    level = [root] if isinstance(root, (mapping, sequence)) else []
+    depth = 1
+    while level:
+        if depth > limit:
+            mark = level[0].start_mark
+            raise LoadError(f"YAML nested more than {limit} levels deep",
+                            Location(path, "", mark.line + 1, mark.column + 1), _depth_hint())
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, mapping):
+                for key, value in node.value:
+                    if isinstance(key, (mapping, sequence)):
+                        below.append(key)
+                    if isinstance(value, (mapping, sequence)):
+                        below.append(value)
+            else:
+                below.extend(item for item in node.value if isinstance(item, (mapping, sequence)))
+        level = below
+        depth += 1
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _alias_bomb(node: Any, nodes: dict[int, Any], uses: dict[int, int], expanded: dict[int, int],
+                path: str | None, limit: int) -> None:
+    """Name the anchored node whose reuse costs the most (where the bomb is defined)."""
+    reused = [(expanded[key] * uses[key], key) for key in nodes if uses.get(key, 0) > 1 and key in expanded]
+    culprit = nodes[max(reused)[1]] if reused else node
+    mark = culprit.start_mark
+    raise LoadError(f"YAML aliases expand to more than {limit} extra nodes (an alias bomb?)",
+                    Location(path, "", mark.line + 1, mark.column + 1),
+                    f"the limit is MAX_YAML_ALIAS_NODES; set {YAML_ALIAS_NODES_ENV} to raise it")
 
 
 def _yaml_syntax_error(err: yaml.MarkedYAMLError, text: str, path: str | None) -> LoadError:
@@ -157,8 +536,6 @@ def _json_index(text: str) -> dict[str, tuple[int, int]]:
         if ch == "\n":
             line_starts.append(i + 1)
 
-    import bisect
-
     def position(offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(line_starts, offset)
         return line, offset - line_starts[line - 1] + 1
@@ -209,7 +586,9 @@ def _json_index(text: str) -> dict[str, tuple[int, int]]:
 
 
 def _yaml_index(text: str) -> dict[str, tuple[int, int]]:
-    root = yaml.compose(text, Loader=_YamlLoader)
+    if _possible_depth(text) > _SAFE_TO_COMPOSE:
+        _check_yaml_event_depth(text, None)  # never let the C composer recurse into a crash
+    root = yaml.compose(text, Loader=_BaseYamlLoader)
     index: dict[str, tuple[int, int]] = {}
 
     def walk(node: Any, pointer: str) -> None:

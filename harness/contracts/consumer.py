@@ -52,6 +52,7 @@ from harness.contracts.schema_matchers import MatcherBuilder, child_path
 from harness.contracts.twilio_rules import DEFAULT_RULES, TwilioRules, check_handoff
 from harness.errors import LoadError, Location, UsageError
 from harness.models.flow import Flow
+from harness.sources import is_malformed, load_source
 
 DEFAULT_PROVIDER_STATE = "hand-offs are accepted"
 REDACTED = "[redacted]"
@@ -398,13 +399,15 @@ def load_json_schema(schema: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(schema, Mapping):
         return dict(schema)
     path = Path(schema)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise LoadError(f"cannot read JSON Schema: {err.strerror or err}", Location(str(path))) from None
-    except json.JSONDecodeError as err:
-        raise LoadError(f"JSON Schema is not valid JSON: {err.msg}",
-                        Location(str(path), "", err.lineno, err.colno)) from None
+    try:  # the strict loader: UTF-8 only, no duplicate keys, nesting capped (harness.sources)
+        data = load_source(path, kind="json").data
+    except LoadError as err:
+        if is_malformed(err):
+            err.message = f"JSON Schema is not valid JSON: {err.message.removeprefix('malformed JSON: ')}"
+        elif err.message.startswith(("file not found", "is a directory", "cannot read")):
+            err.message = f"cannot read JSON Schema: {err.message}"
+        err.args = (err.message,)
+        raise
     if not isinstance(data, dict):
         raise LoadError("a JSON Schema must be an object", Location(str(path)))
     return data

@@ -34,6 +34,7 @@ from typing import Any
 from filelock import FileLock
 
 from harness.errors import LoadError, Location, UsageError
+from harness.sources import is_malformed, load_source
 
 LOCK_NAME = ".pact-write.lock"
 RUN_MARKER = ".pact-run.json"
@@ -122,8 +123,10 @@ def reset_once(pact_dir: Path, file_name: str, run_id: str) -> None:
     """Delete `file_name` if this run has not written it yet. Call with the lock held."""
     marker = pact_dir / RUN_MARKER
     try:
-        state = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = load_source(marker, kind="json").data
+    except LoadError:  # absent or damaged: start afresh
+        state = {}
+    if not isinstance(state, dict) or not isinstance(state.get("reset"), list):
         state = {}
     if state.get("run") != run_id:
         state = {"run": run_id, "reset": []}
@@ -224,13 +227,19 @@ def assert_no_secrets(document: Mapping[str, Any], path: Path) -> None:
 
 def read_pact(path: Path) -> dict[str, Any]:
     """A pact file as a dict; LoadError (not a traceback) when it is unreadable or not a pact."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise LoadError(f"cannot read pact file: {err.strerror or err}", Location(str(path))) from None
-    except json.JSONDecodeError as err:
-        raise LoadError(f"pact file is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
-                        Location(str(path), "", err.lineno, err.colno)) from None
+    try:  # the strict loader: UTF-8 only, no duplicate keys, nesting capped (harness.sources)
+        document = load_source(path, kind="json").data
+    except LoadError as err:
+        at = err.location
+        if is_malformed(err) and at is not None and at.line is not None:
+            err.message = (f"pact file is not valid JSON: {err.message.removeprefix('malformed JSON: ')} "
+                           f"at line {at.line} column {at.column}")
+        elif not err.message.startswith(("file not found", "is a directory")):
+            err.message = f"pact file: {err.message}"
+        else:
+            err.message = f"cannot read pact file: {err.message}"
+        err.args = (err.message,)
+        raise
     if not isinstance(document, dict):
         raise LoadError("a pact file must hold a JSON object", Location(str(path)))
     for key in ("consumer", "provider"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from harness.errors import Location
+from harness.errors import HarnessError, Location
 from harness.expectations.mismatch import MISSING, SCENARIO_SCOPE, Expected, Mismatch, show
 from harness.expectations.payload import parse_json_text, schema_diff, subset_diff
 from harness.models.scenario_expect import (
@@ -55,14 +55,30 @@ class _Collector:
                                    self.locate(*(at or key.split(".")))))
 
     def payload(self, key: str, expected: Any, actual: Any, root: str, at: Sequence[str | int] = ()) -> None:
-        for difference in subset_diff(expected, actual, root):
+        try:
+            differences = subset_diff(expected, actual, root)
+        except HarnessError as err:  # an unusable inline `$schema`: name the expectation that holds it
+            raise self._placed(err, key, at) from None
+        for difference in differences:
             place = (*(at or key.split(".")), *((difference.key,) if difference.key else ()))
             self.add(key, difference.expected, difference.actual, difference.reason, difference.path, place)
 
     def schema(self, key: str, schema: Mapping[str, Any], actual: Any, root: str,
                at: Sequence[str | int] = ()) -> None:
-        for difference in schema_diff(schema, actual, root):
+        try:
+            differences = schema_diff(schema, actual, root)
+        except HarnessError as err:
+            raise self._placed(err, key, at) from None
+        for difference in differences:
             self.add(key, difference.expected, difference.actual, difference.reason, difference.path, at)
+
+    def _placed(self, err: HarnessError, key: str, at: Sequence[str | int]) -> HarnessError:
+        where = self.locate(*(at or key.split(".")))
+        if where is not None and (err.location is None or err.location.path is None):
+            err.location = where
+        err.message = f"{self.scope} {key}: {err.message}".strip() if key else err.message
+        err.args = (err.message,)
+        return err
 
     def locate(self, *parts: str | int) -> Location | None:
         # Locations are computed only for failures: finding lines re-reads the YAML.

@@ -21,8 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from harness.errors import LoadError, SchemaError
 from harness.expectations.mismatch import MISSING, Expected
+<<<<<<< HEAD
 from harness.patterns import search
+=======
+from harness.models.actions import json_schema_problem
+from harness.sources import is_malformed, loads_json
+>>>>>>> loaders
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
@@ -161,11 +167,17 @@ def schema_diff(schema: Mapping[str, Any], actual: Any, path: str = "") -> list[
 
 @functools.lru_cache(maxsize=64)
 def _validator(schema_text: str) -> Any:
+    """A validator for a user's schema; an unusable one (invalid, a remote `$ref`) is a SchemaError.
+
+    An empty Registry resolves nothing from outside: jsonschema would otherwise fetch remote `$ref`s.
+    """
     # Lazy: jsonschema is only needed when a scenario uses a schema; compiled once per schema.
     from jsonschema import Draft202012Validator
     from jsonschema.validators import validator_for
+    from referencing import Registry
 
     schema = json.loads(schema_text)
+<<<<<<< HEAD
     return _budgeted(validator_for(schema, default=Draft202012Validator))(schema)
 
 
@@ -188,13 +200,29 @@ def _budgeted(cls: Any) -> Any:
                     yield from validator.descend(value, subschema, path=key, schema_path=key_pattern)
 
     return extend(cls, {"pattern": pattern, "patternProperties": pattern_properties})
+=======
+    problem = json_schema_problem(schema)
+    if problem is not None:
+        raise SchemaError(problem)
+    return validator_for(schema, default=Draft202012Validator)(schema, registry=Registry())
+>>>>>>> loaders
 
 
 def parse_json_text(value: Any) -> Any:
-    """A JSON string → its data (task attributes and bodies are often strings); anything else as is."""
-    if isinstance(value, str | bytes):
+    """A JSON string → its data (task attributes and bodies are often strings); anything else as is.
+
+    Text the strict loader refuses (a duplicate key, nesting beyond MAX_NESTING_DEPTH) is a LoadError.
+    """
+    if isinstance(value, bytes):
         try:
-            return json.loads(value)
-        except (ValueError, TypeError):
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
             return value
+    if isinstance(value, str):
+        try:
+            return loads_json(value)
+        except LoadError as err:
+            if is_malformed(err):
+                return value
+            raise
     return value

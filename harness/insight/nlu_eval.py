@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import LoadError, Location, SchemaError, UsageError
+from harness.errors import SchemaError, UsageError
 from harness.insight.lint_rules import (
     LARGE_BOT_FOLDS,
     MAX_LEAVE_ONE_OUT,
@@ -29,7 +29,7 @@ from harness.insight.lint_rules import (
     without_samples,
 )
 from harness.models.assistant import Assistant, task_target
-from harness.sources import load_source
+from harness.sources import load_source, read_text
 
 NONE_LABEL = "(none)"
 # Labels of extra utterances that mean "the bot should fall back" (out of scope): this word, the fallback
@@ -221,10 +221,8 @@ def load_labelled(path: Path) -> list[tuple[str, str]]:
     """(text, task) pairs from CSV (`text,task` header or two columns) or YAML/JSON (a list of
     {text, task}, or a mapping task → [texts])."""
     if path.suffix.lower() == ".csv":
-        try:
-            rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
-        except OSError as err:
-            raise LoadError(f"cannot read labelled utterances: {err.strerror}", Location(str(path))) from None
+        # read_text: UTF-8 only, NUL bytes refused (csv would raise its own error on them)
+        rows = list(csv.reader(read_text(path).splitlines()))
         if rows and [c.strip().lower() for c in rows[0][:2]] == ["text", "task"]:
             rows = rows[1:]
         pairs = []

@@ -37,6 +37,7 @@ from harness.errors import Location, ReferenceProblem, SchemaError, escape_point
 from harness.models.field_types import builtin_name, suggest_builtin
 from harness.models.json_schema import ACTION_NAMES as ACTION_NAMES  # re-exported (tests, older imports)
 from harness.models.json_schema import describe_value as describe_value
+from harness.models.json_schema import json_schema_problem as json_schema_problem  # re-exported
 from harness.models.json_schema import jsonschema_messages, load_schema
 from harness.models.json_schema import pointer_order as pointer_order
 from harness.sources import Source

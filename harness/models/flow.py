@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +59,7 @@ from harness.models.widget_specs import (
     WidgetSpec,
     widget_spec,
 )
-from harness.sources import Source, load_source, source_from_data
+from harness.sources import Source, load_source, loads_json, source_from_data
 
 FLOW_SCHEMA_ID = "https://autopilot-harness.dev/schemas/flow.schema.json"
 TWILIO_SCHEMA_URI = "https://schemas.twilio.com/studio/draft/2019-09/flow-definition"
@@ -230,10 +229,11 @@ def _unwrap(source: Source) -> tuple[str, dict[str, Any], dict[str, Any]]:
             hint="fetch the single flow (GET /v2/Flows/FW…) or export it from the console",
         )
     if isinstance(definition, str):  # some tools store the definition as a JSON string
-        try:
-            definition = json.loads(definition)
-        except json.JSONDecodeError as err:
-            raise LoadError(f"'definition' is a string but not valid JSON: {err.msg}", where) from None
+        try:  # strict, as for the file itself: no duplicate keys, nesting capped
+            definition = loads_json(definition)
+        except LoadError as err:
+            raise LoadError(f"'definition' is a string but not valid JSON: "
+                            f"{err.message.removeprefix('malformed JSON: ')}", where, err.hint) from None
     if not isinstance(definition, dict):
         raise SchemaError(f"'definition' must be an object, found {describe_value(definition)}", where)
     return "/definition", definition, data

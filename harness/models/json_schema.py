@@ -25,7 +25,8 @@ ACTION_NAMES: tuple[str, ...] = (
     "say", "play", "collect", "listen", "redirect", "handoff", "remember", "show",
 )
 
-__all__ = ["ACTION_NAMES", "describe_value", "jsonschema_messages", "load_schema", "pointer_order"]
+__all__ = ["ACTION_NAMES", "describe_value", "json_schema_problem", "jsonschema_messages", "load_schema",
+           "pointer_order"]
 
 
 @functools.cache
@@ -33,6 +34,37 @@ def load_schema(name: str) -> dict[str, Any]:
     """One of our JSON Schemas (`actions.schema.json`, `assistant.schema.json`) as a dict."""
     text = resources.files("harness").joinpath("schemas", name).read_text(encoding="utf-8")
     return json.loads(text)
+
+
+def json_schema_problem(schema: Any) -> str | None:
+    """Why a user's JSON Schema (a scenario's `*_schema`, an inline `$schema`) cannot be used, or None.
+
+    A `$ref` outside the schema itself is refused: the kit never fetches a schema from the network (a test
+    would depend on a server), and a relative file reference has no base to resolve against.
+    """
+    from jsonschema.exceptions import SchemaError as BadSchema
+    from jsonschema.validators import validator_for as jsonschema_validator_for
+
+    if not isinstance(schema, dict | bool):
+        return f"expected a JSON Schema object, found {describe_value(schema)}"
+    stack: list[tuple[Any, str]] = [(schema, "")]
+    while stack:
+        value, pointer = stack.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if key in ("$ref", "$dynamicRef") and isinstance(child, str) and not child.startswith("#"):
+                    return (f"`{key}: {child}` (at {pointer or '/'}) points outside the schema; remote "
+                            "references are never fetched: put the referenced schema under `$defs` and use "
+                            "`#/$defs/...`")
+                stack.append((child, f"{pointer}/{escape_pointer(key)}"))
+        elif isinstance(value, list):
+            stack.extend((child, f"{pointer}/{n}") for n, child in enumerate(value))
+    try:
+        jsonschema_validator_for(schema, default=Draft202012Validator).check_schema(schema)
+    except BadSchema as err:
+        where = "/".join(str(part) for part in err.absolute_path)
+        return f"not a valid JSON Schema: {err.message}" + (f" (at /{where})" if where else "")
+    return None
 
 
 

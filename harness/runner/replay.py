@@ -31,6 +31,7 @@ from harness.engines.studio.botport import ScriptedTurn
 from harness.errors import EngineError, LoadError, Location, UsageError, WebhookError
 from harness.expectations.mismatch import MISSING, show
 from harness.expectations.payload import Difference, join_path, subset_diff
+from harness.sources import is_malformed, loads_json
 
 DEFAULT_AUTH_TOKEN = "harness-test-auth-token"
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
@@ -144,10 +145,14 @@ def load_requests(path: str | Path, *, default_url: str | None = None) -> list[R
             if not line.strip():
                 continue
             try:
-                records.append((json.loads(line), Location(text_path, f"/{len(records)}", number, 1)))
-            except json.JSONDecodeError as err:
-                raise LoadError(f"malformed JSON on line {number}: {err.msg}",
-                                Location(text_path, "", number, err.colno)) from None
+                records.append((loads_json(line), Location(text_path, f"/{len(records)}", number, 1)))
+            except LoadError as err:
+                at = err.location
+                message = (f"malformed JSON on line {number}: {err.message.removeprefix('malformed JSON: ')}"
+                           if is_malformed(err) else f"line {number}: {err.message}")
+                raise LoadError(message,
+                                Location(text_path, "", number, at.column if at is not None else None),
+                                err.hint) from None
         return [_request_record(data, index, where, default_url) for index, (data, where) in enumerate(records)]
     source = load_source(path)
     data = source.data
@@ -604,9 +609,11 @@ class _RecordedBot:
 def _memory_of(context: Mapping[str, Any]) -> dict[str, Any]:
     memory = context.get("memory", context.get("Memory"))
     if isinstance(memory, str):
-        try:
-            memory = json.loads(memory)
-        except ValueError:
+        try:  # a recorded execution's Memory string: refused when it has duplicate keys or nests too deeply
+            memory = loads_json(memory)
+        except LoadError as err:
+            if not is_malformed(err):
+                raise EngineError(f"the recorded Autopilot memory: {err.message}", hint=err.hint) from None
             memory = {}
     return dict(memory) if isinstance(memory, Mapping) else {}
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from harness.budgets import check_utterance
 from harness.clock import FixedClock, parse_clock
-from harness.errors import SchemaError, UsageError
+from harness.errors import LoadError, SchemaError, UsageError
+from harness.sources import loads_json
 from harness.transcript import Candidate, FlowRecord, Transcript, Turn
 
 DEFAULT_USER = "+15555550100"
@@ -73,10 +74,13 @@ def parse_bot_options(items: Sequence[str]) -> dict[str | None, Path]:
 def parse_memory(text: str | None, *, option: str = "--memory") -> dict[str, Any] | None:
     if text is None:
         return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise UsageError(f"{option}: not valid JSON ({err.msg} at column {err.colno})") from None
+    try:  # strict: a duplicate key or nesting beyond MAX_NESTING_DEPTH is refused, as in files
+        value = loads_json(text)
+    except LoadError as err:
+        at = err.location
+        column = f" at column {at.column}" if at is not None and at.column is not None else ""
+        raise UsageError(f"{option}: not valid JSON ({err.message.removeprefix('malformed JSON: ')}{column})",
+                         hint=err.hint) from None
     if not isinstance(value, dict):
         raise UsageError(f"{option}: expected a JSON object, got {type(value).__name__}")
     return value
@@ -555,8 +559,8 @@ def _parsed_body(request: Mapping[str, Any]) -> Any:
     content_type = str((request.get("headers") or {}).get("Content-Type", ""))
     if "json" in content_type:
         try:
-            return json.loads(body)
-        except ValueError:
+            return loads_json(body)
+        except LoadError:  # kept as text, as before; nothing deep or ambiguous reaches the expectations
             return body
     if "form" in content_type:
         from urllib.parse import parse_qsl

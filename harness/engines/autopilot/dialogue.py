@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from harness.budgets import check_utterance
 from harness.clock import iso
 from harness.engines.autopilot.webhooks import WebhookCall
-from harness.errors import EngineError, HarnessError, Location
+from harness.errors import EngineError, HarnessError, LoadError, Location
 from harness.models.assistant import task_target
+from harness.sources import check_depth, is_malformed, loads_json
 
 if TYPE_CHECKING:
     from harness.engines.autopilot.runtime import TrainedAssistant
@@ -162,7 +163,8 @@ class Dialogue:
         self.current_task: str | None = None
         self.current_input = ""
         self.memory: dict[str, Any] = {"twilio": {CHANNEL_MEMORY_KEYS.get(channel, channel): self._channel_block()}}
-        if memory:
+        if memory:  # from the Python API too: cap its nesting as the loaders do (deepcopy would recurse)
+            check_depth(memory, what="the initial memory")
             self.memory.update(copy.deepcopy(dict(memory)))
         self._pending: _PendingCollect | _PendingListen | None = None
         self._fields: dict[str, dict[str, str]] = {}
@@ -569,9 +571,11 @@ def _speech(value: Any) -> str:
 
 def _json_object_or_text(text: str) -> Any:
     try:
-        parsed = json.loads(text) if text.strip() else {}
-    except ValueError:
-        return text
+        parsed = loads_json(text) if text.strip() else {}
+    except LoadError as err:
+        if is_malformed(err):
+            return text
+        raise EngineError(f"chat Attributes: {err.message}", hint=err.hint) from None
     return parsed if isinstance(parsed, dict) else text
 
 

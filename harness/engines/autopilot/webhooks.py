@@ -23,7 +23,8 @@ from urllib.parse import urlencode
 import requests
 
 from harness.engines.twilio.urlmap import UrlMap
-from harness.errors import HarnessError, WebhookError
+from harness.errors import HarnessError, LoadError, WebhookError
+from harness.sources import loads_json
 
 DEFAULT_TIMEOUT = 10.0  # seconds; Twilio gave webhooks about this long [uncertain]
 EXCERPT = 300
@@ -112,12 +113,15 @@ class WebhookClient:
                 f"{_excerpt(body)}"
             )
         try:
-            data = json.loads(body) if body.strip() else None
-        except json.JSONDecodeError as err:
+            data = loads_json(body) if body.strip() else None
+        except LoadError as err:  # malformed, a duplicate key or nesting beyond MAX_NESTING_DEPTH
             record.error = "invalid JSON"
+            at = err.location
+            place = f" at line {at.line} column {at.column}" if at is not None and at.line is not None else ""
             raise WebhookError(
                 f"{purpose} {method} {_shown(url, called)} answered HTTP {response.status_code} with invalid "
-                f"JSON ({err.msg} at line {err.lineno} column {err.colno}): {_excerpt(body)}"
+                f"JSON ({err.message.removeprefix('malformed JSON: ')}{place}): {_excerpt(body)}",
+                hint=err.hint,
             ) from None
         record.response = data
         return data, record

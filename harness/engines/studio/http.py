@@ -9,7 +9,6 @@ Rules of Studio's HTTP Request widget (reference/studio.md §2.7): a 2xx answer 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,8 @@ from urllib.parse import urlsplit
 import requests
 
 from harness.engines.twilio.urlmap import UrlMap  # noqa: F401  (re-exported: the widgets' URL map)
+from harness.errors import LoadError
+from harness.sources import is_malformed, loads_json
 
 HTTP_TIMEOUT_SECONDS = 10.0
 MAX_BODY_BYTES = 64 * 1024
@@ -85,13 +86,20 @@ def perform(
     finally:
         response.close()
     content_type = response.headers.get("Content-Type", "")
-    text = raw.decode(response.encoding or "utf-8", errors="replace")
+    try:
+        text = raw.decode(response.encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know: no text to give the flow
+        return HttpOutcome(status=response.status_code,
+                           error=f"the answer declares an unknown charset {response.encoding!r}")
     outcome = HttpOutcome(status=response.status_code, body=text, content_type=content_type,
                           headers=dict(response.headers))
     if is_json_type(content_type) and text.strip():
         try:
-            outcome.parsed = json.loads(text)
+            outcome.parsed = loads_json(text)
             outcome.has_parsed = True
-        except ValueError:
-            pass  # Studio leaves `parsed` out when the JSON is broken; `body` still has the text
+        except LoadError as err:
+            # Studio leaves `parsed` out when the JSON is broken; `body` still has the text. JSON the kit
+            # refuses (a duplicate key, nesting beyond MAX_NESTING_DEPTH) fails the request instead.
+            if not is_malformed(err):
+                outcome.error = f"the JSON answer is refused: {err.message}" + (f" ({err.hint})" if err.hint else "")
     return outcome

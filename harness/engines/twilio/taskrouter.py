@@ -51,7 +51,7 @@ from harness.errors import (
     raise_all,
 )
 from harness.sids import SidFactory, is_sid
-from harness.sources import Source, load_source, parse_text, source_from_data
+from harness.sources import Source, load_source, loads_json, parse_text, source_from_data
 
 MAX_CONFIGURATION_BYTES = 1_048_576
 MAX_ATTRIBUTES_LENGTH = 4096
@@ -264,11 +264,13 @@ def _workflow_from_source(
             if len(configuration.encode()) > MAX_CONFIGURATION_BYTES:
                 raise SchemaError(f"configuration is {len(configuration.encode())} bytes; TaskRouter "
                                   f"accepts at most {MAX_CONFIGURATION_BYTES}", where)
-            try:
-                document = json.loads(configuration)
-            except json.JSONDecodeError as err:
-                raise LoadError(f"configuration is not valid JSON: {err.msg} at column {err.colno} "
-                                "of the configuration string", where) from None
+            try:  # strict, as for the file itself: no duplicate keys, nesting capped
+                document = loads_json(configuration)
+            except LoadError as err:
+                at = err.location
+                column = f" at column {at.column}" if at is not None and at.column is not None else ""
+                raise LoadError(f"configuration is not valid JSON: {err.message.removeprefix('malformed JSON: ')}"
+                                f"{column} of the configuration string", where, err.hint) from None
         elif isinstance(configuration, Mapping):
             document = configuration
         else:
