@@ -23,12 +23,9 @@ from typing import Any
 
 from harness.errors import LoadError, SchemaError
 from harness.expectations.mismatch import MISSING, Expected
-<<<<<<< HEAD
-from harness.patterns import search
-=======
 from harness.models.actions import json_schema_problem
+from harness.patterns import search
 from harness.sources import is_malformed, loads_json
->>>>>>> loaders
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
@@ -177,8 +174,10 @@ def _validator(schema_text: str) -> Any:
     from referencing import Registry
 
     schema = json.loads(schema_text)
-<<<<<<< HEAD
-    return _budgeted(validator_for(schema, default=Draft202012Validator))(schema)
+    problem = json_schema_problem(schema)
+    if problem is not None:
+        raise SchemaError(problem)
+    return _budgeted(validator_for(schema, default=Draft202012Validator))(schema, registry=Registry())
 
 
 def _budgeted(cls: Any) -> Any:
@@ -200,12 +199,6 @@ def _budgeted(cls: Any) -> Any:
                     yield from validator.descend(value, subschema, path=key, schema_path=key_pattern)
 
     return extend(cls, {"pattern": pattern, "patternProperties": pattern_properties})
-=======
-    problem = json_schema_problem(schema)
-    if problem is not None:
-        raise SchemaError(problem)
-    return validator_for(schema, default=Draft202012Validator)(schema, registry=Registry())
->>>>>>> loaders
 
 
 def parse_json_text(value: Any) -> Any:
