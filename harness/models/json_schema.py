@@ -7,6 +7,7 @@ problems as their places appear in the file, `describe_value` names a found valu
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import json
@@ -60,7 +61,8 @@ def json_schema_problem(schema: Any) -> str | None:
         elif isinstance(value, list):
             stack.extend((child, f"{pointer}/{n}") for n, child in enumerate(value))
     try:
-        jsonschema_validator_for(schema, default=Draft202012Validator).check_schema(schema)
+        cls = jsonschema_validator_for(schema, default=Draft202012Validator)
+        cls.check_schema(schema, format_checker=_schema_format_checker(cls))
     except BadSchema as err:
         where = "/".join(str(part) for part in err.absolute_path)
         return f"not a valid JSON Schema: {err.message}" + (f" (at /{where})" if where else "")
@@ -229,3 +231,15 @@ def _explain(error: ValidationError, inherited: str | None = None) -> Iterator[t
         return
 
     yield path, error.message
+
+
+@functools.cache
+def _schema_format_checker(cls: Any) -> Any:
+    """The dialect's format checker, with `regex` checked in the flavour the kit matches with (the `regex`
+    package: `\\p{L}`, `(?<name>…)`), so a pattern the kit can run is not refused as invalid."""
+    from harness.patterns import pattern_problem
+
+    checker = copy.deepcopy(cls.FORMAT_CHECKER)
+    checker.checks("regex", raises=ValueError)(lambda value: not isinstance(value, str)
+                                               or pattern_problem(value) is None)
+    return checker
