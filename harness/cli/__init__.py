@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import sys
 from collections.abc import Sequence
 
@@ -100,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return ExitCode.BAD_INPUT
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # A console that cannot encode a scenario's name (PYTHONIOENCODING=ascii, cp1252) gets an escape, as
+        # stderr already does, rather than a UnicodeEncodeError half-way through the results.
+        sys.stdout.reconfigure(errors="backslashreplace")
     module = importlib.import_module(COMMANDS[args.command])
     try:
         code = int(module.run(args))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.models.scenario_yaml import Origin
+from harness.patterns import search as pattern_search
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": lambda a, b: a >= b or math.isclose(a, b, abs_tol=1e-9),
@@ -63,7 +64,7 @@ class TextMatch:
         if self.kind == "contains":
             return str(self.value) in text
         if self.kind == "regex":
-            return re.search(str(self.value), text) is not None
+            return pattern_search(str(self.value), text, what="reply regex") is not None
         return text in self.value
 
     def describe(self) -> str:

@@ -22,23 +22,22 @@ The model is `harness.models.scenario_model` (expectations: `scenario_expect`); 
 from __future__ import annotations
 
 import difflib
-import json
 import os
-import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from harness.clock import parse_clock
 from harness.errors import (
     HarnessError,
     ReferenceProblem,
     SchemaError,
+    UsageError,
     raise_all,
 )
-from harness.models.json_schema import describe_value, pointer_order
+from harness.models.json_schema import describe_value, json_schema_problem, pointer_order
 from harness.models.scenario_contracts import parse_contracts
 from harness.models.scenario_expect import (
     Comparison,
@@ -65,6 +64,7 @@ from harness.models.scenario_replay import ReplaySpec, parse_replay
 from harness.models.scenario_schema import scenario_validator, schema_errors
 from harness.models.scenario_templates import Renderer, default_row_id
 from harness.models.scenario_yaml import Origin, Problems, as_text, plain
+from harness.patterns import pattern_problem
 from harness.sources import Source, load_source
 
 
@@ -187,8 +187,8 @@ class _Loader(IncludedParts):
             return name
         flow_path = self.resolve(data["flow"], self.root.child("flow"))
         try:
-            states = json.loads(flow_path.read_text(encoding="utf-8")).get("states")
-        except (OSError, ValueError, AttributeError):
+            states = load_source(flow_path, kind="json").data.get("states")
+        except (HarnessError, AttributeError):
             return name  # the flow's own loader reports an unreadable flow
         names = [s.get("name") for s in states if isinstance(s, dict)] if isinstance(states, list) else []
         if names and name not in names:
@@ -226,9 +226,9 @@ class _Loader(IncludedParts):
         if not isinstance(raw, dict) or "flow" not in data:
             return
         try:
-            document = json.loads(self.resolve(data["flow"], self.root.child("flow")).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
+            document = load_source(self.resolve(data["flow"], self.root.child("flow")), kind="json").data
+        except HarnessError:
+            return  # the flow's own loader reports it
         if isinstance(document, dict) and isinstance(document.get("definition"), dict):
             document = document["definition"]  # the REST API's shape: the definition inside
         states = document.get("states") if isinstance(document, dict) else None
@@ -249,10 +249,9 @@ class _Loader(IncludedParts):
 
     def check_clock(self, clock: str) -> None:
         try:
-            datetime.fromisoformat(clock.strip().replace("Z", "+00:00"))
-        except ValueError:
-            self.error(SchemaError, f"expected an ISO 8601 date-time such as 2024-05-01T09:00:00Z, "
-                                    f"found {describe_value(clock)}", self.root.child("clock"))
+            parse_clock(clock)  # the ISO form and the clock's range (harness.clock); the message names both
+        except UsageError as err:
+            self.error(SchemaError, err.message, self.root.child("clock"))
 
     # -- paths
 
@@ -420,10 +419,9 @@ class _Loader(IncludedParts):
         if kind == "one_of":
             return TextMatch(kind, tuple(as_text(v) for v in value))
         if kind == "regex":
-            try:
-                re.compile(value)
-            except re.error as err:
-                self.error(SchemaError, f"invalid regex: {err}", origin.child("regex"))
+            problem = pattern_problem(value)
+            if problem is not None:
+                self.error(SchemaError, f"invalid regex: {problem}", origin.child("regex"))
         return TextMatch(kind, as_text(value))
 
     def scenario_expect(self, raw: dict[str, Any], origin: Origin) -> ScenarioExpect:
@@ -497,18 +495,12 @@ class _Loader(IncludedParts):
         return self.checked_schema(schema, origin)
 
     def checked_schema(self, schema: Any, origin: Origin) -> dict[str, Any] | None:
-        from jsonschema.exceptions import SchemaError as BadSchema
-        from jsonschema.validators import validator_for
-
         if not isinstance(schema, dict):
             self.error(SchemaError, f"expected a JSON Schema object, found {describe_value(schema)}", origin)
             return None
-        try:
-            validator_for(schema, default=Draft202012Validator).check_schema(schema)
-        except BadSchema as err:
-            where = "/".join(str(p) for p in err.absolute_path)
-            self.error(SchemaError, f"not a valid JSON Schema: {err.message}" + (f" (at {where})" if where
-                                                                                 else ""), origin)
+        problem = json_schema_problem(schema)  # invalid, or a remote $ref (never fetched)
+        if problem is not None:
+            self.error(SchemaError, problem, origin)
             return None
         return schema
 

@@ -25,6 +25,7 @@ from harness.expectations import (
 from harness.models.scenario_model import Scenario, ScenarioFile
 from harness.runner.paths import SCENARIO_SUFFIX, display_path
 from harness.runner.results import CaseResult
+from harness.sources import load_source
 from harness.transcript import Transcript
 
 GOLDEN_VERSION = 1
@@ -114,10 +115,13 @@ def check_golden(scenario: Scenario, result: CaseResult, *, update: bool, requir
                 "golden", "golden", "golden"))
         return
     try:
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise HarnessError(f"cannot read the golden transcript: {err}", Location(display_path(path)),
+        recorded = load_source(path, kind="json").data
+    except HarnessError as err:
+        raise HarnessError(f"cannot read the golden transcript: {err.message}", Location(display_path(path)),
                            "re-create it with --update-golden") from None
+    if not isinstance(recorded, dict):
+        raise HarnessError("cannot read the golden transcript: expected a JSON object",
+                           Location(display_path(path)), "re-create it with --update-golden")
     changes = golden_diff(recorded.get("transcript") or {}, document["transcript"], display_path(path))
     result.golden = "changed" if changes else "matched"
     result.mismatches += changes

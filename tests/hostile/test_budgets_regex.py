@@ -10,7 +10,6 @@ not name its engine]. JSON Schema `pattern` is an ECMA-262 regex (https://json-s
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 import time
@@ -233,13 +232,6 @@ def test_schema_patterns_keep_their_meaning() -> None:
 
 # --- reply expectations in a scenario -------------------------------------------------------------------
 
-# TextMatch lives in harness/models/scenario.py (being split by another helper); these rows run once its
-# `regex` kind matches through harness.patterns.
-_TEXTMATCH_BUDGETED = "patterns" in inspect.getsource(__import__("harness.models.scenario", fromlist=["x"]))
-needs_textmatch = pytest.mark.skipif(not _TEXTMATCH_BUDGETED,
-                                     reason="TextMatch.matches does not use harness.patterns yet")
-
-
 def _echo_scenario(tmp_path: Path, pattern: str, text: str) -> str:
     flow = tmp_path / "echo.json"
     echo = {"description": "echo", "initial_state": "Trigger", "flags": {"allow_concurrent_calls": True},
@@ -253,7 +245,6 @@ def _echo_scenario(tmp_path: Path, pattern: str, text: str) -> str:
             f"      - user: {json.dumps(text)}\n        expect: {{replies: [{{regex: {json.dumps(pattern)}}}]}}\n")
 
 
-@needs_textmatch
 @pytest.mark.parametrize("pattern,text", list(SEARCH_CATASTROPHIC.values())[:2], ids=list(SEARCH_CATASTROPHIC)[:2])
 def test_catastrophic_reply_expectation_fails_its_case_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             pattern: str, text: str) -> None:
@@ -265,7 +256,6 @@ def test_catastrophic_reply_expectation_fails_its_case_only(tmp_path: Path, monk
     assert bad and bad[0]["status"] in ("failed", "error")
 
 
-@needs_textmatch
 def test_reply_expectation_accepts_named_groups(tmp_path: Path) -> None:
     result, _document, _junit = run_suite_beside(tmp_path, "reply.scenario.yaml",
                                                  _echo_scenario(tmp_path, r"^(?<word>\p{L}+)$", "Ñandú"))

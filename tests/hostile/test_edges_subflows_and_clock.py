@@ -139,10 +139,11 @@ def test_a_clock_outside_the_range_is_refused(tmp_path: Path, clock: str, says: 
     text = (f"bot: {TINY_BOT.as_posix()}\nclock: \"{clock}\"\n"
             "scenarios:\n  - name: timed\n    turns:\n      - user: hello\n        expect: {task: greet}\n")
     result, document, _ = run_suite_beside(tmp_path, "clock.scenario.yaml", text)
-    assert_refused(result, code=2, names="clock.scenario.yaml", says=says)
+    # Refused when the file loads, at the `clock:` line (line 2).
+    assert_refused(result, code=2, names="clock.scenario.yaml", line=2, says=says)
     assert "OverflowError" not in result.text
     bad = [c for c in document["cases"] if c["file"].endswith("clock.scenario.yaml")]
-    assert bad and bad[0]["status"] == "error" and bad[0]["invalid_input"], bad
+    assert bad and bad[0]["status"] == "error" and bad[0]["kind"] == "file", bad
 
 
 @pytest.mark.parametrize(("clock", "says"), [
