@@ -265,3 +265,24 @@ def via_function(url: str, url_map: dict[str, str] | None = None) -> Outcome:
 
 
 DRIVERS = {"action": via_action, "validate": via_validate, "http": via_http, "function": via_function}
+
+
+def bounded(call: Any, seconds: float) -> Any:
+    """`call()` in a daemon thread; the test fails (instead of hanging) when it is not done in `seconds`."""
+    result: list[Any] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(call())
+        except BaseException as err:  # handed back to the test thread below
+            failure.append(err)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        pytest.fail(f"still running after {seconds:g} s: the deadline did not hold", pytrace=False)
+    if failure:
+        raise failure[0]
+    return result[0]

@@ -19,7 +19,15 @@ import pytest
 
 from harness.engines.autopilot.webhooks import WEBHOOK_DEADLINE_ENV, WEBHOOK_MAX_BYTES_ENV
 from harness.engines.studio.http import HTTP_DEADLINE_ENV
-from tests.hostile.network_kit import DRIVERS, HostileServer, NetworkRecorder, recording, via_action, via_http
+from tests.hostile.network_kit import (
+    DRIVERS,
+    HostileServer,
+    NetworkRecorder,
+    bounded,
+    recording,
+    via_action,
+    via_http,
+)
 
 DEADLINE = 0.8
 SLACK = 1.5  # the run may end this much after the deadline (thread start-up, a loaded CI machine)
@@ -56,7 +64,7 @@ SLOW = [
 @pytest.mark.parametrize(("kind", "path"), SLOW, ids=[f"{k}{p}" for k, p in SLOW])
 def test_a_slow_server_ends_at_the_overall_deadline(net, hostile: HostileServer, kind: str, path: str) -> None:
     started = time.monotonic()
-    outcome = DRIVERS[kind](f"{MAPPED}{path}", {MAPPED: hostile.base_url})
+    outcome = bounded(lambda: DRIVERS[kind](f"{MAPPED}{path}", {MAPPED: hostile.base_url}), DEADLINE + 10)
     took = time.monotonic() - started
     assert DEADLINE * 0.9 <= took < DEADLINE + SLACK, f"took {took:.2f} s"
     assert outcome.failed, outcome
@@ -75,7 +83,7 @@ def test_a_body_over_64_kb_fails_the_http_request_widget(hostile: HostileServer)
 
 def test_an_endless_body_is_cut_at_the_cap_quickly(hostile: HostileServer) -> None:
     started = time.monotonic()
-    outcome = via_http(f"{MAPPED}/endless", {MAPPED: hostile.base_url})
+    outcome = bounded(lambda: via_http(f"{MAPPED}/endless", {MAPPED: hostile.base_url}), 10)
     assert outcome.event == "failed" and "over 65536 bytes" in outcome.text
     assert time.monotonic() - started < DEADLINE
 
@@ -83,7 +91,7 @@ def test_an_endless_body_is_cut_at_the_cap_quickly(hostile: HostileServer) -> No
 def test_an_endless_action_answer_is_cut_at_the_webhook_cap(hostile: HostileServer,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(WEBHOOK_MAX_BYTES_ENV, "100000")
-    outcome = via_action(f"{MAPPED}/endless", {MAPPED: hostile.base_url})
+    outcome = bounded(lambda: via_action(f"{MAPPED}/endless", {MAPPED: hostile.base_url}), 10)
     assert outcome.failed and "over 100000 bytes" in outcome.text and WEBHOOK_MAX_BYTES_ENV in outcome.text
 
 
