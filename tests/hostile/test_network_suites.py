@@ -172,6 +172,22 @@ def test_verify_against_a_drip_feeding_provider_fails_in_bounded_time(hostile: H
     assert hostile.url(path) in problems[0].message  # the provider's URL, not the internal proxy
 
 
+def test_can_i_deploy_against_a_drip_feeding_broker_ends_at_its_timeout(hostile: HostileServer) -> None:
+    from harness.contracts import broker
+    from harness.errors import UsageError
+
+    try:
+        broker.find_pact_cli()
+    except UsageError:
+        pytest.skip("the `pact` CLI is not installed (pip install pact-python-cli)")
+    started = time.monotonic()
+    result = bounded(lambda: broker.can_i_deploy("studio-flow", "1.0.0", broker=hostile.url("/drip-body"),
+                                                 retries=0, timeout=2), 30)
+    assert time.monotonic() - started < 10
+    assert not result.ok and result.broker_error  # "could not ask", never a verdict
+    assert "did not finish within 2 s" in result.output and hostile.url("/drip-body") in result.output
+
+
 # --- paths that make no HTTP: nothing is looked up -----------------------------------------------------------
 
 
