@@ -21,7 +21,9 @@ served by twilio-run and WSGI `servers:`) — goes through `fetch`, and so does 
 from __future__ import annotations
 
 import contextlib
+import heapq
 import ipaddress
+import itertools
 import math
 import os
 import socket
@@ -193,12 +195,9 @@ class _Deadline:
         self.fired = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._finished = False
-        self._timer: threading.Timer | None = None
+        self.finished = False
         if watchdog:
-            self._timer = threading.Timer(seconds, self._fire)
-            self._timer.daemon = True
-            self._timer.start()
+            _WATCHDOG.add(self)
 
     def remaining(self) -> float:
         return max(0.0, self.ends - time.monotonic())
@@ -211,16 +210,16 @@ class _Deadline:
         if sock is None:
             return
         with self._lock:
-            if self._finished:
+            if self.finished:
                 return
             if self.fired:
                 _shut(sock)
             else:
                 self._sockets.append(sock)
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         with self._lock:
-            if self._finished:
+            if self.finished:
                 return
             self.fired = True
             for sock in self._sockets:
@@ -228,10 +227,43 @@ class _Deadline:
 
     def finish(self) -> None:
         with self._lock:
-            self._finished = True
+            self.finished = True
             self._sockets.clear()
-        if self._timer is not None:
-            self._timer.cancel()
+
+
+class _Watchdog:
+    """One daemon thread that fires due deadlines (cheaper than a timer thread per request)."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _Deadline]] = []
+        self._wake = threading.Condition()
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: _Deadline) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (deadline.ends, next(self._order), deadline))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="harness-http-deadlines", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        with self._wake:
+            while True:
+                while self._due and self._due[0][2].finished:
+                    heapq.heappop(self._due)
+                if not self._due:
+                    self._wake.wait()
+                    continue
+                delay = self._due[0][0] - time.monotonic()
+                if delay > 0:
+                    self._wake.wait(delay)
+                    continue
+                heapq.heappop(self._due)[2].fire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(sock: Any) -> None:
