@@ -119,6 +119,8 @@ def test_a_redirect_to_an_unmapped_host_is_refused_without_a_lookup(net, hostile
     start = f"{MAPPED}/redirect?to={location}&code={code}"
     outcome = DRIVERS[kind](start, {MAPPED: hostile.base_url})
     assert outcome.failed and says in outcome.text and "redirected to" in outcome.text, outcome.text
+    if says == NOT_IN_MAP:
+        assert "url_map:" in outcome.text  # the hint, for a redirect hop too
     assert len(hostile.requests) == 1  # the first hop was made, the refused one never
     assert net.outside == [] and set(net.lookups) <= {"127.0.0.1"}
 

@@ -103,7 +103,8 @@ def perform(
     except FetchError as err:
         where = redact(shown or url) if (shown or url) == url else f"{redact(shown or url)} (called {redact(url)})"
         return HttpOutcome(status=err.status if err.reason == "too_large" else None,
-                           error=f"{method} {where}: {err.detail}", hint=err.hint)
+                           error=f"{method} {where}: {err.detail}" + (f"; {err.hint}" if err.hint else ""),
+                           hint=err.hint)
     raw = response.body
     content_type = response.headers.get("Content-Type", "")
     text = raw.decode(response.encoding or "utf-8", errors="replace")
