@@ -172,6 +172,18 @@ def test_verify_against_a_drip_feeding_provider_fails_in_bounded_time(hostile: H
     assert hostile.url(path) in problems[0].message  # the provider's URL, not the internal proxy
 
 
+def test_a_drip_feeding_state_change_url_fails_fast(hostile: HostileServer) -> None:
+    from harness.contracts.verify import verify
+    from tests.unit.contracts.handoffs import PACTS
+
+    started = time.monotonic()
+    result = bounded(lambda: verify(PACTS / "hospitality-http-contact-center.json", hostile.url("/ok"),
+                                    state_change_url=hostile.url("/drip-headers"), timeout_ms=800), 30)
+    assert time.monotonic() - started < 5  # one bounded setup call, not Pact's minutes of retries
+    assert not result.ok and not result.interactions
+    assert f"state-change URL {hostile.url('/drip-headers')} did not answer within 800 ms" in result.render()
+
+
 def test_can_i_deploy_against_a_drip_feeding_broker_ends_at_its_timeout(hostile: HostileServer) -> None:
     from harness.contracts import broker
     from harness.errors import UsageError
