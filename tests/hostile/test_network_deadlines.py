@@ -122,3 +122,40 @@ def test_a_fast_answer_is_unaffected(net, hostile: HostileServer) -> None:
     outcome = via_http(f"{MAPPED}/ok", {MAPPED: hostile.base_url})
     assert outcome.event == "success" and outcome.output["parsed"] == {"actions": [{"say": "ok"}]}
     assert net.outside == []
+
+
+def test_a_tls_handshake_that_drips_ends_at_the_deadline(net, hostile: HostileServer) -> None:
+    # An https:// target whose server sends a TLS record header promising 16 000 bytes, then one byte at a time.
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                conn.recv(65_536)
+                conn.sendall(b"\x16\x03\x03\x3e\x80")
+                while not stop.wait(0.2):
+                    conn.sendall(b"\x00")
+            except OSError:
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    local = f"https://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        started = time.monotonic()
+        outcome = bounded(lambda: via_http(f"{MAPPED}/x", {MAPPED: local}), DEADLINE + 10)
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+    assert took < DEADLINE + SLACK and outcome.event == "failed"
+    assert f"no answer within {DEADLINE:g} s" in outcome.text and net.outside == []
