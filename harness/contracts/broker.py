@@ -10,7 +10,8 @@ The binary is found as `$PACT_CLI`, then `pact` beside `sys.executable`, then on
 comes from the caller or `$PACT_BROKER_BASE_URL`; credentials only from the environment
 (`PACT_BROKER_TOKEN`, or `PACT_BROKER_USERNAME`/`PACT_BROKER_PASSWORD`), which the CLI reads itself,
 so they never appear on a command line or in our output. Retries default to 1 (an unreachable broker
-otherwise retries for over 20 s) and every call has a timeout.
+otherwise retries for over 20 s) and every call has a timeout: a wall-clock limit on the whole CLI run
+(`DEFAULT_TIMEOUT`, `--timeout`), so a broker that never finishes its answer ends as a broker error.
 
 A consumer version belongs to one consumer: `publish` sends only the pacts whose consumer is `consumer`
 (required when the files are by several consumers — contracts/pacts holds the bot's HTTP pact and the
@@ -34,6 +35,7 @@ from pathlib import Path
 
 from harness.contracts import pact_files
 from harness.contracts.verify import check_url, collect_pact_files
+from harness.engines.twilio.network import redact
 from harness.errors import UsageError
 
 INSTALL_HINT = ("pip install pact-python-cli (the Rust `pact` binary, needs glibc >= 2.34), or point "
@@ -153,12 +155,16 @@ def check_broker_limits(retries: int, timeout: float) -> None:
 
 def _run(args: list[str], broker: str | None, retries: int, timeout: float) -> BrokerResult:
     executable = find_pact_cli()
-    command = (executable, *args, "--broker-base-url", broker_url(broker), "--retries", str(retries))
+    url = broker_url(broker)
+    command = (executable, *args, "--broker-base-url", url, "--retries", str(retries))
     env = {**os.environ, "PACT_DO_NOT_TRACK": os.environ.get("PACT_DO_NOT_TRACK", "true")}
     try:
+        # A wall-clock limit on the whole CLI run (it makes the HTTP calls itself): a broker that answers
+        # a byte at a time cannot hold a CI gate; run() kills the CLI when it passes.
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     except subprocess.TimeoutExpired:
-        return BrokerResult(command, 1, f"the pact CLI did not finish within {timeout:g} s", broker_error=True)
+        return BrokerResult(command, 1, f"the pact CLI did not finish within {timeout:g} s talking to the broker "
+                            f"at {redact(url)} (--timeout raises the limit)", broker_error=True)
     except OSError as err:
         raise UsageError(f"cannot run {executable}: {err.strerror or err}", hint=INSTALL_HINT) from None
     output = "\n".join(part.strip() for part in (done.stdout, done.stderr) if part.strip())

@@ -14,6 +14,13 @@ interaction — the HTTP Request widget would take `failed` however well the bod
 strings the flow reads (`ticket_id`) and "any 2xx" are in the pact itself (`consumer`). Redirects to
 the vendor's own origin are sent back through the proxy, so a 3xx cannot skip the size check.
 
+Every request of ours (the probes, the proxy's call to the vendor) goes through the kit's network module
+(`harness.engines.twilio.network.fetch`): one wall-clock deadline of `timeout_ms` for the whole request
+(connect, headers, body), so a provider that drips its answer a byte at a time fails its interaction with
+"no answer within N ms" instead of holding the run; the proxy reads at most `PROXY_MAX_BYTES` of an
+answer. The verifier's own request timeout (`Verifier.set_request_timeout`, pact.md §3) is set a little
+above it, so the proxy's clear message comes first and the verifier still ends on its own.
+
 Fail-fast probes, so a broken setup gives one clear message instead of Pact's retries and made-up
 statuses: the provider base URL must accept a connection, and a `--state-change-url` must answer one
 setup call (then a teardown) with a 2xx — Pact retries a failing state change with backoff for about two
@@ -26,6 +33,7 @@ Bad input — a path that does not exist, a file that is not a pact, a malformed
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -40,6 +48,15 @@ from harness.contracts._pact import load_pact
 from harness.contracts.pact_shape import read_checked_pact
 from harness.contracts.results import ContractProblem, InteractionResult, VerifyResult, interaction_results
 from harness.engines.studio.http import MAX_BODY_BYTES
+from harness.engines.twilio.network import (
+    Fetched,
+    FetchError,
+    NetworkPolicy,
+    RequestLimits,
+    env_limit,
+    fetch,
+    guarded_session,
+)
 from harness.errors import LoadError, Location, UsageError
 
 SIZE_RULE = "provider.size"
@@ -48,6 +65,10 @@ TRANSPORT_RULE = "provider.transport"
 DEFAULT_TIMEOUT_MS = 10_000
 # The verifier waits this much longer than the proxy, so the proxy's timeout (with a clear message) fires first.
 _VERIFIER_GRACE_MS = 2_000
+# The proxy reads at most this much of an answer (16 x Studio's 64 kB): beyond Studio's limit the interaction
+# fails anyway, and a runaway provider must not fill memory. Raise it with AUTOPILOT_HARNESS_VERIFY_MAX_BYTES.
+PROXY_MAX_BYTES = 16 * MAX_BODY_BYTES
+PROXY_MAX_BYTES_ENV = "AUTOPILOT_HARNESS_VERIFY_MAX_BYTES"
 # Not forwarded by the proxy: per-connection headers, and what `requests` already undid (compression).
 _HOP_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length",
                           "host", "upgrade", "proxy-connection", "te", "trailer"})
@@ -215,16 +236,28 @@ def _first_state(chosen: list[tuple[Path, dict[str, Any]]]) -> tuple[str, dict[s
     return "", {}
 
 
+def _limits(timeout_ms: int, what: str) -> RequestLimits:
+    return RequestLimits(timeout_ms / 1000, int(env_limit(PROXY_MAX_BYTES_ENV, PROXY_MAX_BYTES, unit="bytes",
+                                                          integer=True)),
+                         f"the whole request, {what}; --timeout-ms changes it",
+                         f"the verify proxy's cap; {PROXY_MAX_BYTES_ENV} raises it")
+
+
+def _fetch(method: str, url: str, timeout_ms: int, what: str, **kwargs: Any) -> Fetched:
+    """One request to the user's own endpoint (any host: it is theirs) under one overall deadline."""
+    session = _http_session()
+    return fetch(session, method, url, policy=NetworkPolicy(allow_network=True), limits=_limits(timeout_ms, what),
+                 follow_redirects=False, **kwargs)
+
+
 def _probe_provider(url: str, timeout_ms: int) -> str | None:
     """None when something accepts connections at `url`; else why not (any HTTP answer will do)."""
-    import requests
-
     try:
-        requests.get(url, timeout=timeout_ms / 1000, allow_redirects=False)
-    except requests.ConnectionError as err:  # refused, unknown host, connect timeout
-        return f"the provider at {url} cannot be reached ({_reason(err)}): nothing was verified"
-    except requests.RequestException:  # it connected (a slow or odd answer): the interactions will tell
-        pass
+        _fetch("GET", url, timeout_ms, "the provider probe")
+    except FetchError as err:
+        if err.reason in ("unreachable", "refused"):  # refused, unknown host
+            return f"the provider at {url} cannot be reached ({err.detail}): nothing was verified"
+        # it connected (a slow, huge or odd answer): the interactions will tell
     return None
 
 
@@ -233,30 +266,31 @@ def _probe_state_change(url: str, state: tuple[str, dict[str, Any]], timeout_ms:
 
     Pact retries a failing state change with backoff (about two minutes per interaction) and then
     names neither status nor URL, so we ask once first."""
-    import requests
-
     name, params = state
     for action in ("setup", "teardown"):
+        body = json.dumps({"state": name, "params": params, "action": action}).encode()
         try:
-            answer = requests.post(url, json={"state": name, "params": params, "action": action},
-                                   timeout=timeout_ms / 1000)
-        except requests.Timeout:
-            return f"the state-change URL {url} did not answer within {timeout_ms} ms ({action} of {name!r})"
-        except requests.RequestException as err:
-            return f"the state-change URL {url} cannot be reached ({_reason(err)})"
-        if not 200 <= answer.status_code < 300:
-            return (f"the state-change URL {url} answered {answer.status_code} {answer.reason or ''}".rstrip()
+            answer = _fetch("POST", url, timeout_ms, "the state-change call", data=body,
+                            headers={"Content-Type": "application/json"})
+        except FetchError as err:
+            if err.reason == "timeout":
+                return (f"the state-change URL {url} did not answer within {timeout_ms} ms ({action} of "
+                        f"{name!r})")
+            return f"the state-change URL {url} cannot be reached ({err.detail})"
+        if not 200 <= answer.status < 300:
+            return (f"the state-change URL {url} answered {answer.status} {answer.reason or ''}".rstrip()
                     + f" to the {action} of state {name!r} (expected a 2xx): nothing was verified")
     return None
 
 
-def _reason(err: Exception) -> str:
-    """The innermost reason of a requests error ("Connection refused"), not urllib3's whole repr."""
-    text = str(err)
-    for marker in ("] ", "Errno"):
-        if marker in text:
-            text = text.rsplit(marker, 1)[-1]
-    return text.strip(" )'\"") or type(err).__name__
+_SESSION: Any = None
+
+
+def _http_session() -> Any:
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = guarded_session()  # pooled; its watchdog enforces the overall deadline
+    return _SESSION
 
 
 class SizeGuard:
@@ -274,8 +308,6 @@ class SizeGuard:
         self._redirected_from: dict[str, str] = {}  # a redirect's target path → the interaction's path
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        import requests
-
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO") or "/"
         origin_path = self._redirected_from.get(path, path)  # what the interaction asked for
@@ -287,28 +319,30 @@ class SizeGuard:
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
         url = self.target + path + (f"?{query}" if query else "")
+        timeout_ms = round(self.timeout * 1000)
         try:
-            answer = requests.request(method, url, data=body, headers=headers, allow_redirects=False,
-                                      timeout=self.timeout)
-        except requests.Timeout:
-            self.failures.append((method, origin_path, f"{method} {url} did not answer within "
-                                                f"{round(self.timeout * 1000)} ms (timeout)"))
-            start_response("504 Gateway Timeout", [("Content-Type", "text/plain")])
-            return [b"the provider did not answer in time"]
-        except requests.RequestException as err:
-            self.failures.append((method, origin_path, f"{method} {url} failed: {_reason(err)}"))
+            answer = _fetch(method, url, timeout_ms, "the provider's answer", data=body or None, headers=headers)
+        except FetchError as err:
+            if err.reason == "timeout":
+                self.failures.append((method, origin_path, f"{method} {url} did not answer within "
+                                                           f"{timeout_ms} ms (timeout)"))
+                start_response("504 Gateway Timeout", [("Content-Type", "text/plain")])
+                return [b"the provider did not answer in time"]
+            if err.reason == "too_large":
+                self.oversized.append((method, origin_path, err.received))
+            self.failures.append((method, origin_path, f"{method} {url} failed: {err.detail}"))
             start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
-            return [f"the provider did not answer: {err}".encode()]
-        if len(answer.content) > self.limit:
-            self.oversized.append((method, origin_path, len(answer.content)))
+            return [f"the provider did not answer: {err.detail}".encode()]
+        if len(answer.body) > self.limit:
+            self.oversized.append((method, origin_path, len(answer.body)))
         location = answer.headers.get("Location")
-        if answer.is_redirect and location:
+        if 300 <= answer.status < 400 and location:
             self._redirected_from[urlsplit(location).path or "/"] = origin_path
         proxy_origin = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-        start_response(f"{answer.status_code} {answer.reason or ''}".strip(),
+        start_response(f"{answer.status} {answer.reason or ''}".strip(),
                        [(k, self._through_proxy(v, proxy_origin) if k.lower() == "location" else v)
                         for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS])
-        return [answer.content]
+        return [answer.body]
 
     def _through_proxy(self, location: str, proxy_origin: str) -> str:
         """A redirect to the vendor's own origin comes back through us, so its body is measured too."""

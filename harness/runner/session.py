@@ -102,6 +102,7 @@ class Session:
         self._clock_start = self.clock.now()
         self._fresh_apps: list[_FreshApp] = []  # WSGI services built by a factory, rebuilt per case
         self.warnings: list[str] = []  # suspicious but runnable options, for the face to show
+        self.http: Any = None  # the engines' guarded requests Session, made in _start
 
     def __enter__(self) -> Session:
         try:
@@ -127,8 +128,13 @@ class Session:
             self._serve_functions(folder)
         for server in self.options.servers:
             self._serve_wsgi(server)
+        from harness.engines.twilio.network import guarded_session
+
+        # One pooled HTTP session for both engines, through the network guard (docs/reliability/network.md).
+        self.http = guarded_session()
+        self._stack.callback(self.http.close)
         kwargs: dict[str, Any] = {"clock": self.clock, "url_map": self.url_map,
-                                  "auth_token": self.options.auth_token}
+                                  "auth_token": self.options.auth_token, "http": self.http}
         if self.options.threshold is not None:
             kwargs["threshold"] = self.options.threshold
         self.runtime = AutopilotRuntime(**kwargs)
@@ -164,7 +170,7 @@ class Session:
         self.studio = StudioEnvironment(
             bots=bots, clock=self.clock, taskrouter=taskrouter, url_map=self.url_map,
             auth_token=self.options.auth_token, account_sid=self.runtime.account_sid, subflows=subflows,
-            sids=self.runtime.sids,
+            sids=self.runtime.sids, http=self.http,
         )
         self.flow = self.studio.load(flow)
 

@@ -21,7 +21,7 @@ from harness.clock import Clock, FixedClock
 from harness.engines.autopilot.dialogue import Dialogue
 from harness.engines.autopilot.field_resolver import FieldResolver
 from harness.engines.autopilot.router import Router, Routing
-from harness.engines.autopilot.webhooks import DEFAULT_TIMEOUT, WebhookClient
+from harness.engines.autopilot.webhooks import WebhookClient
 from harness.engines.twilio.urlmap import UrlMap
 from harness.models.assistant import Assistant, task_target
 from harness.sids import SidFactory
@@ -46,7 +46,7 @@ class AutopilotRuntime:
         sids: SidFactory | None = None,
         sign_requests: bool = True,
         sign_local_url: bool = False,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,  # None: $AUTOPILOT_HARNESS_WEBHOOK_DEADLINE, else WEBHOOK_DEADLINE_SECONDS
     ) -> None:
         self.clock: Clock = clock or FixedClock()
         self.url_map = url_map if isinstance(url_map, UrlMap) else UrlMap(url_map)

@@ -7,6 +7,11 @@ string but without `Memory` (Autopilot left it out to avoid truncation). Every r
 signs the URL actually called instead, for local servers that validate against what they see.
 Production URLs go through the URL map to local servers first.
 
+The request goes through the kit's one network guard and deadline (`harness.engines.twilio.network`):
+an unmapped URL that is not loopback is refused before any DNS lookup, and the whole request — connect,
+headers, body, redirects — must finish within `WEBHOOK_DEADLINE_SECONDS` with a body of at most
+`WEBHOOK_MAX_BYTES`, else the call fails like any failing Action URL.
+
 Responses must be JSON: Actions (`{"actions": [...]}`, checked like error 90100) or, for validate
 webhooks, `{"valid": bool}`. Anything else is a WebhookError naming the URL, status and a body excerpt.
 """
@@ -22,12 +27,32 @@ from urllib.parse import urlencode
 
 import requests
 
+from harness.engines.twilio.network import (
+    FetchError,
+    NetworkPolicy,
+    RequestLimits,
+    env_limit,
+    fetch,
+    guarded_session,
+    redact,
+)
 from harness.engines.twilio.urlmap import UrlMap
 from harness.errors import HarnessError, LoadError, WebhookError
 from harness.sources import loads_json
 
-DEFAULT_TIMEOUT = 10.0  # seconds; Twilio gave webhooks about this long [uncertain]
+# One deadline for the whole request (connect, headers, body, redirects). Twilio's webhooks get 15 s in
+# total by default ("Total time (tt)", default and maximum 15000 ms:
+# https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides). [uncertain: the Autopilot
+# docs (reference/autopilot.md) state no limit of their own for Action URLs; we assume the general one.]
+WEBHOOK_DEADLINE_SECONDS = 15.0
+WEBHOOK_DEADLINE_ENV = "AUTOPILOT_HARNESS_WEBHOOK_DEADLINE"
+DEFAULT_TIMEOUT = WEBHOOK_DEADLINE_SECONDS  # the former name
+# [uncertain: no documented size limit for Actions JSON] The kit's own cap, so a runaway answer cannot
+# fill memory; raise it with the environment variable.
+WEBHOOK_MAX_BYTES = 1024 * 1024
+WEBHOOK_MAX_BYTES_ENV = "AUTOPILOT_HARNESS_WEBHOOK_MAX_BYTES"
 EXCERPT = 300
+_UNREACHABLE_HINT = "is the server running, and does --url-map send the production URL to it?"
 
 
 @dataclass
@@ -56,13 +81,25 @@ class WebhookCall:
 class WebhookClient:
     url_map: UrlMap = field(default_factory=UrlMap)
     auth_token: str = "harness-test-auth-token"
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float | None = None  # seconds for the whole request; None: $AUTOPILOT_HARNESS_WEBHOOK_DEADLINE or 15
     sign: bool = True
     sign_local_url: bool = False
     http: requests.Session | None = None
 
     def __post_init__(self) -> None:
         self._validator: Any = None
+        self.policy = NetworkPolicy(self.url_map)
+
+    def limits(self) -> RequestLimits:
+        """This call's deadline and body cap: `timeout` when given, else the environment, else the defaults."""
+        if self.timeout is not None:
+            deadline, source = self.timeout, "the webhook client's timeout"
+        else:
+            deadline = env_limit(WEBHOOK_DEADLINE_ENV, WEBHOOK_DEADLINE_SECONDS)
+            source = f"Twilio's webhook limit; {WEBHOOK_DEADLINE_ENV} changes it"
+        max_bytes = int(env_limit(WEBHOOK_MAX_BYTES_ENV, WEBHOOK_MAX_BYTES, unit="bytes", integer=True))
+        return RequestLimits(deadline, max_bytes, f"the whole request, {source}",
+                             f"the kit's cap for webhook answers; {WEBHOOK_MAX_BYTES_ENV} raises it")
 
     def signature(self, url: str, params: Mapping[str, str]) -> str:
         if self._validator is None:
@@ -77,7 +114,10 @@ class WebhookClient:
         sent = dict(params)
         if method == "GET":
             sent.pop("Memory", None)
-        called = self.url_map.resolve(url)
+        try:
+            called = self.policy.target(url)
+        except FetchError as err:  # refused before any socket: not in the URL map, not loopback
+            raise WebhookError(f"{purpose} {method} {redact(url)}: {err.detail}", hint=err.hint) from None
         record = WebhookCall(purpose, url, called, method, sent)
         headers = {"User-Agent": "TwilioProxy/1.1 (autopilot-harness)", "Accept": "application/json"}
         if self.sign:
@@ -89,23 +129,19 @@ class WebhookClient:
         session = self.http or _shared_session()
         started = time.perf_counter()
         try:
-            if method == "GET":
-                response = session.get(called, params=sent, headers=headers, timeout=self.timeout)
-            else:
-                response = session.post(called, data=sent, headers=headers, timeout=self.timeout)
-        except requests.Timeout:
-            record.error = f"no answer within {self.timeout:g} s"
-            raise WebhookError(f"{purpose} {method} {_shown(url, called)}: {record.error}") from None
-        except requests.RequestException as err:
-            record.error = f"request failed: {_reason(err)}"
-            raise WebhookError(
-                f"{purpose} {method} {_shown(url, called)}: {record.error}",
-                hint="is the server running, and does --url-map send the production URL to it?",
-            ) from None
+            response = fetch(session, method, called, policy=self.policy, limits=self.limits(),
+                           params=sent if method == "GET" else None, data=sent if method != "GET" else None,
+                           headers=headers)
+        except FetchError as err:
+            record.status = err.status
+            record.error = err.detail
+            raise WebhookError(f"{purpose} {method} {_shown(url, called)}: {record.error}",
+                               hint=err.hint or (_UNREACHABLE_HINT if err.reason == "unreachable" else None)
+                               ) from None
         finally:
             record.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         record.status = response.status_code
-        body = response.text
+        body = response.text()
         if not 200 <= response.status_code < 300:
             record.error = f"HTTP {response.status_code}"
             raise WebhookError(
@@ -162,11 +198,10 @@ _SESSION: requests.Session | None = None
 
 
 def _shared_session() -> requests.Session:
-    # One pooled session per process: keep-alive makes local webhook turns several times faster.
+    # One pooled, guarded session per process: keep-alive makes local webhook turns several times faster.
     global _SESSION
     if _SESSION is None:
-        _SESSION = requests.Session()
-        _SESSION.trust_env = False  # never send 127.0.0.1 traffic through a proxy from the environment
+        _SESSION = guarded_session()
     return _SESSION
 
 
@@ -177,7 +212,7 @@ def _with_query(url: str, params: Mapping[str, str]) -> str:
 
 
 def _shown(url: str, called: str) -> str:
-    return url if url == called else f"{url} (called {called})"
+    return redact(url) if url == called else f"{redact(url)} (called {redact(called)})"
 
 
 def _excerpt(text: str) -> str:
@@ -189,12 +224,3 @@ def _excerpt(text: str) -> str:
 
 def _kind(value: Any) -> str:
     return "nothing" if value is None else type(value).__name__
-
-
-def _reason(err: Exception) -> str:
-    text = str(err)
-    if "Connection refused" in text or "NewConnectionError" in text:
-        return "connection refused"
-    if "Name or service not known" in text or "nodename nor servname" in text or "Failed to resolve" in text:
-        return "host not found (no real network here: map it with --url-map)"
-    return text.split("(Caused by")[0].strip() or type(err).__name__

@@ -39,6 +39,7 @@ from harness.engines.studio.liquid import (
     studio_context,
 )
 from harness.engines.twilio.messaging import OutboundMessage, Outbox
+from harness.engines.twilio.network import guarded_session
 from harness.engines.twilio.taskrouter import FakeTaskRouter
 from harness.errors import EngineError, HarnessError, Location, SchemaError, UsageError, raise_all
 from harness.models.flow import Flow, State
@@ -192,7 +193,7 @@ class StudioEnvironment:
         self.outbox = outbox if outbox is not None else Outbox(clock)
         self.url_map = UrlMap(url_map)
         self.subflows: dict[str, Flow] = dict(subflows or {})
-        self.http = http or requests.Session()
+        self.http = http or guarded_session()  # the network guard and per-request deadline
         self.step_limit = step_limit
         self.allow_network = allow_network
         self.widget_events: dict[str, str] = dict(widget_events or {})

@@ -20,8 +20,9 @@ from urllib.parse import parse_qsl, urlencode
 from harness.engines.studio.botport import accepts_start_args
 from harness.engines.studio.conditions import first_match
 from harness.engines.studio.engine import SUBFLOW_NESTING_LIMIT, Done, Park, Waiting
-from harness.engines.studio.http import is_json_type, is_loopback, media_type, perform
+from harness.engines.studio.http import is_json_type, media_type, perform
 from harness.engines.twilio.messaging import channel_of
+from harness.engines.twilio.network import FetchError, NetworkPolicy
 from harness.errors import EngineError, HarnessError
 from harness.models.widget_specs import HTTP_CONTENT_TYPES, HTTP_METHODS, NO_MATCH_EVENT
 
@@ -371,16 +372,18 @@ class SendToAutopilot(Widget):
 # --- HTTP and Functions ---------------------------------------------------------------------------------
 
 
-def _target(ex: Execution, url: str) -> tuple[str | None, str | None]:
-    """(URL to call, None) or (None, why not): the URL map first; unmapped URLs only when allowed."""
+def _network(ex: Execution) -> NetworkPolicy:
     env = ex.environment
-    mapped = env.url_map.mapped(url)
-    if mapped is not None:
-        return mapped, None
-    if is_loopback(url) or (env.allow_network and url.lower().startswith(("http://", "https://"))):
-        return url, None
-    return None, (f"{url!r} is not in the URL map, and the kit does not call the network "
-                  "(map it to a local server, or pass allow_network=True)")
+    return NetworkPolicy(env.url_map, env.allow_network)
+
+
+def _target(ex: Execution, url: str) -> tuple[str | None, str | None]:
+    """(URL to call, None) or (None, why not): the network guard's answer (the URL map first; unmapped
+    URLs only when loopback, or when the environment allows the network)."""
+    try:
+        return _network(ex).target(url), None
+    except FetchError as err:
+        return None, f"{err.message}; {err.hint}" if err.hint else err.message
 
 
 def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_type: str | None,
@@ -431,8 +434,8 @@ def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_ty
         return None, record
     record["sent_to"] = target
     sent_url = _with_query(target, {"bodySHA256": extra.body_sha256} if extra.body_sha256 else {})
-    outcome = perform(env.http, method, sent_url, params=query, data=data, headers=headers,
-                      auth=(env.account_sid, env.auth_token) if auth else None)
+    outcome = perform(env.http, method, sent_url, policy=_network(ex), params=query, data=data, headers=headers,
+                      auth=(env.account_sid, env.auth_token) if auth else None, shown=url)
     record["status"] = outcome.status
     record["response"] = outcome.body
     if outcome.error:

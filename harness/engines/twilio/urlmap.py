@@ -3,14 +3,19 @@
 A map entry is `PROD_PREFIX → LOCAL_BASE`. The **longest** matching prefix wins, matched on a path boundary
 (`https://x.twil.io` maps `https://x.twil.io/fn` but not `https://x.twil.io.evil.com` or `/fnord`). A key may
 use a wildcard host, `https://*.twil.io`, which maps any Twilio Functions domain (the key then counts as long
-as the host it matched). The rest of the URL (path after the prefix, query) is kept.
+as the host it matched). The rest of the URL (path after the prefix, query) is kept, and so is user info
+(`https://user:pw@x.twil.io/fn` → `http://user:pw@127.0.0.1:3000/fn`: Twilio sends URL credentials as
+Basic auth). `target_hosts` are the hosts the map sends to: with loopback, the only hosts the kit's
+network guard (`harness.engines.twilio.network`) lets a request reach.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
+
+from urllib3.util import parse_url
 
 from harness.errors import UsageError
 
@@ -40,13 +45,20 @@ class UrlMap:
             rules.append(_Rule(parts.scheme.lower(), host[2:] if wildcard else host, wildcard,
                                parts.path.rstrip("/"), target.strip().rstrip("/"), len(prefix)))
         self._rules = tuple(rules)
+        self.target_hosts: frozenset[str] = frozenset(
+            host for host in (_host(rule.target) for rule in rules) if host)
 
     def mapped(self, url: str) -> str | None:
         """The local URL for `url`, or None when no key matches."""
         if not self._rules:
             return None
-        parts = urlsplit(url)
-        scheme, host = parts.scheme.lower(), parts.netloc.lower()
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # e.g. an unclosed IPv6 bracket: no key can match it
+            return None
+        scheme = parts.scheme.lower()
+        userinfo, _, host = parts.netloc.rpartition("@")
+        host = host.lower()
         best: tuple[int, _Rule] | None = None
         for rule in self._rules:
             if rule.scheme != scheme:
@@ -70,8 +82,12 @@ class UrlMap:
         rest = parts.path[len(rule.path):]
         if rest and not rest.startswith("/"):
             rest = "/" + rest
-        return rule.target + rest + (f"?{parts.query}" if parts.query else "")
-
+        local = rule.target + rest + (f"?{parts.query}" if parts.query else "")
+        if userinfo:
+            target = urlsplit(local)
+            if "@" not in target.netloc:
+                local = urlunsplit(target._replace(netloc=f"{userinfo}@{target.netloc}"))
+        return local
 
     def resolve(self, url: str) -> str:
         """The URL to actually call: the mapped one, or `url` itself when no key matches."""
@@ -83,3 +99,12 @@ class UrlMap:
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.mapping)
+
+
+def _host(url: str) -> str:
+    """The host of a map target, lower case, IPv6 without brackets ("" when it has none)."""
+    try:
+        host = (parse_url(url).host or "").lower()
+    except ValueError:  # urllib3's LocationParseError
+        return ""
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host

@@ -31,6 +31,7 @@ WIDGET_SID = "UA" + "2e" * 16
 ACTIONS_URL = "https://bot.example.com/actions"
 PROD = "https://cc.example.com"
 LOCAL = "http://127.0.0.1:9"
+LOCAL_ACTIONS = f"{LOCAL}/actions"
 
 
 def widget(name: str, type_: str, transitions: list[dict[str, Any]], **properties: Any) -> dict[str, Any]:
@@ -63,13 +64,14 @@ def _real_bot() -> Any:
     data = {"uniqueName": "tiny", "friendlyName": "tiny", "defaults": {"defaults": {"fallback": "task://hi"}},
             "tasks": [{"uniqueName": "hi", "actionsUrl": ACTIONS_URL, "fields": [],
                        "samples": [{"language": "en-US", "taggedText": "hello"}]}]}
-    runtime = AutopilotRuntime(clock=FixedClock("2023-03-01T10:00:00Z"))
+    # The kit calls only mapped or loopback URLs (network guard): the Action URL goes to LOCAL_ACTIONS.
+    runtime = AutopilotRuntime(clock=FixedClock("2023-03-01T10:00:00Z"), url_map={ACTIONS_URL: LOCAL_ACTIONS})
     return runtime.train(assistant_from_dict(data))
 
 
 @responses.activate
 def test_chat_widget_fills_the_chat_block_and_webhooks_use_the_widget_sid() -> None:
-    responses.post(ACTIONS_URL, json={"actions": [{"say": "hi"}]})
+    responses.post(LOCAL_ACTIONS, json={"actions": [{"say": "hi"}]})
     bot = _real_bot()
     assert bot.sid != WIDGET_SID  # a "*" map: the bot's own SID is not the one the widget names
     flow = make_flow(_bot_widget(chat_channel="{{trigger.message.ChannelSid}}",
@@ -90,7 +92,7 @@ def test_chat_widget_fills_the_chat_block_and_webhooks_use_the_widget_sid() -> N
 
 @responses.activate
 def test_sms_and_voice_blocks_carry_the_flows_address() -> None:
-    responses.post(ACTIONS_URL, json={"actions": [{"say": "hi"}]})
+    responses.post(LOCAL_ACTIONS, json={"actions": [{"say": "hi"}]})
     env = make_env({"*": _real_bot()})
     sms = env.load(make_flow(_bot_widget())).start("incomingMessage", From=USER, To=TWILIO_NUMBER, Body="hello")
     assert sms.widgets["Bot"]["memory"]["twilio"]["sms"] == {"From": USER, "To": TWILIO_NUMBER}
