@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+try:  # numpy (the model router) cannot be loaded twice in one process, and pytester's in-process runs
+    import numpy  # noqa: F401  drop the modules they import: load it once, before any pytester run.
+except ImportError:  # pragma: no cover
+    pass
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("AUTOPILOT_HARNESS_SHARED", ROOT.parent / "shared"))
 REAL = SHARED / "real"

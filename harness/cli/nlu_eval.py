@@ -14,6 +14,8 @@ DEFAULT_FOLDS = 5
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
+    from harness.runner.settings import ROUTER_NAMES
+
     p = sub.add_parser("nlu-eval", help="k-fold / leave-one-out evaluation of the bot's samples",
                        description="Train on all samples but a fold, route the held-out ones: per-task precision, "
                        "recall and F1, a confusion matrix (table and SVG), the most confused pairs and the "
@@ -32,6 +34,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=fraction, default=None,
                    help="routing confidence threshold (0 to 1); default: [tool.autopilot-harness] threshold "
                         "of the nearest pyproject.toml")
+    p.add_argument("--router", action="append", default=None, choices=ROUTER_NAMES,
+                   help="the router to evaluate (default: [tool.autopilot-harness] router, else model); "
+                        "repeat it to compare routers on the same folds, e.g. --router model --router lexical")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
@@ -61,12 +66,15 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
                   f" of {assistant.path}; those rows count as misses", file=sys.stderr)
         extra += rows
     threshold = args.threshold
-    if threshold is None:  # the same default `run`, chat and pytest route with
+    routers = args.router
+    if threshold is None or not routers:  # the same defaults `run`, chat and pytest route with
         from harness.runner.settings import find_pyproject, read_settings
 
-        threshold = read_settings(find_pyproject([args.schema])).threshold
-    report = nlu_eval.evaluate(assistant, folds=None if args.leave_one_out else (args.folds or DEFAULT_FOLDS),
-                               extra=extra, threshold=threshold)
+        settings = read_settings(find_pyproject([args.schema]))
+        threshold = settings.threshold if threshold is None else threshold
+        routers = routers or [settings.router]
+    report = nlu_eval.compare(assistant, routers, folds=None if args.leave_one_out else (args.folds or DEFAULT_FOLDS),
+                              extra=extra, threshold=threshold)
     if args.out:
         written = nlu_eval.write_outputs(report, Path(args.out))
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)

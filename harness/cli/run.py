@@ -25,6 +25,8 @@ STATUS_MARK = {"passed": ".", "failed": "F", "error": "E"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from harness.runner.settings import ROUTER_NAMES
+
     parser = subparsers.add_parser(
         "run", help="run scenario files (*.scenario.yaml) and folders of them",
         description="Run scenarios, show what broke and why. Exit 0 all passed, 1 failures, "
@@ -45,6 +47,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--threshold", type=fraction, default=None,
                         help="routing confidence threshold (0 to 1) for files that set none; default: "
                              "[tool.autopilot-harness] threshold")
+    parser.add_argument("--router", default=None, choices=ROUTER_NAMES,
+                        help="the router bots are trained with (default: [tool.autopilot-harness] router "
+                             "above each bot, else model)")
     coverage = parser.add_argument_group("coverage (issue 6 §2; the same report as `autopilot-harness coverage`)")
     coverage.add_argument("--coverage", action="store_true",
                           help="after the run, report the tasks, samples, fields, questions, widgets and "
@@ -74,6 +79,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     from harness.cli.outputs import prepare_output, write_output
     from harness.contracts.scenario_runs import case_checks
     from harness.runner.scenarios import run_suite, selector
+    from harness.runner.session import routing_with
     from harness.runner.settings import find_pyproject, read_settings
 
     out = out or sys.stdout
@@ -86,10 +92,11 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
             prepare_output(target, option)
     threshold = args.threshold if args.threshold is not None else settings.threshold
     progress = _Progress(out, verbose=args.verbose, quiet=args.quiet)
-    suite = run_suite(args.paths, update_golden=args.update_golden, require_golden=args.require_golden,
-                      select=select, progress=progress,
-                      threshold=threshold, case_checks=case_checks(pact_mode=args.pact_mode),
-                      pattern=settings.scenario_glob)
+    with routing_with(args.router):
+        suite = run_suite(args.paths, update_golden=args.update_golden, require_golden=args.require_golden,
+                          select=select, progress=progress,
+                          threshold=threshold, case_checks=case_checks(pact_mode=args.pact_mode),
+                          pattern=settings.scenario_glob)
     progress.finish()
     _print_failures(suite, out)
     if not args.quiet:

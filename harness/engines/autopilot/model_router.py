@@ -36,7 +36,7 @@ from harness.errors import UsageError
 from harness.models.assistant import Assistant
 
 # Tuned on the real templates' cross-validation and an off-topic set (bench/bench_nlu.py, bench/RESULTS.md).
-OUT_OF_SCOPE_SCORE = 0.15  # default `min_score`: best scores below this are out of scope
+OUT_OF_SCOPE_SCORE = 0.16  # default `min_score`: best scores below this are out of scope
 TEMPERATURE = 0.02  # softmax temperature on cosine scores
 MAX_SCORED_CONFIDENCE = 0.99  # a scored match is never certain; an exact sample is (1.0)
 CHAR_SHARE = 0.5  # weight of the character n-gram part of a vector (the word part has the rest)
@@ -271,14 +271,14 @@ class ModelRouter(Router):
         # Twilio names no next best task when the fallback is second: here, when out of scope outweighs it.
         next_best = self._next_best(runner_up) if runner_up is not None and \
             probabilities["second"] >= out_of_scope else ""
-        if p1 < self.min_score:
-            note = (f"out of scope: best score {p1:.3f} ({name}) is below min_score {self.min_score:g}"
-                    f"{self._weighed(best_sample)}")
-            return Routing(None, 0.0, next_best, {}, ranking, "none", note)
         confidence = min(round(probabilities["best"], 6), MAX_SCORED_CONFIDENCE)
         if confidence < self.threshold:
-            note = (f"confidence {confidence:.3f} ({name}, score {p1:.3f}) is below the threshold "
-                    f"{self.threshold:g}{self._weighed(best_sample)}")
+            if p1 < self.min_score:  # out of scope outweighs every task
+                note = (f"best score {p1:.3f} ({name}) is below min_score {self.min_score}: out of scope "
+                        f"(confidence {confidence:.3f}){self._weighed(best_sample)}")
+            else:
+                note = (f"confidence {confidence:.3f} ({name}, score {p1:.3f}) is below the threshold "
+                        f"{self.threshold}{self._weighed(best_sample)}")
             return Routing(None, 0.0, next_best, {}, ranking, "none", note)
         fields = self._scored_fields(best_task, best_sample, norm, slot_values)
         note = f"closest sample {self._sample_text[best_sample]!r} (score {p1:.3f}){self._weighed(best_sample)}"
