@@ -65,7 +65,8 @@ def sklearn_accuracy(assistant: Assistant, folds: int) -> dict[str, float] | Non
     except ImportError:
         return None
     results = {}
-    for name, make in (("LinearSVC", LinearSVC), ("LogisticRegression", lambda: LogisticRegression(C=10, max_iter=2000))):
+    classifiers = (("LinearSVC", LinearSVC), ("LogisticRegression", lambda: LogisticRegression(C=10, max_iter=2000)))
+    for name, make in classifiers:
         right = total = 0
         for group in holdout_groups(assistant, folds):
             held = set(group)
