@@ -15,8 +15,6 @@ from harness.errors import ExitCode, HarnessError
 
 
 def _add_bot_options(p: argparse.ArgumentParser) -> None:
-    from harness.runner.settings import ROUTER_NAMES  # here: importing harness.cli must stay light
-
     p.add_argument("--bot", action="append", default=[], metavar="[UA…=]SCHEMA.json",
                    help="assistant export to run; with a flow, map its SID: UA…=path (repeatable)")
     p.add_argument("--channel", default="sms", choices=["sms", "whatsapp", "chat", "messenger", "voice"],
@@ -33,7 +31,7 @@ def _add_bot_options(p: argparse.ArgumentParser) -> None:
                    help="serve a WSGI app (e.g. a contact center) on 127.0.0.1 for the production URL PROD")
     p.add_argument("--clock", default=None, metavar="ISO", help="start the clock at this instant (UTC)")
     p.add_argument("--threshold", type=float, default=None, help="routing confidence threshold")
-    p.add_argument("--router", default=None, choices=ROUTER_NAMES,
+    p.add_argument("--router", default=None, metavar="model|lexical",  # checked when the bot is trained
                    help="the router (default: [tool.autopilot-harness] router above the bot, else model)")
 
 

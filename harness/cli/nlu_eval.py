@@ -14,8 +14,6 @@ DEFAULT_FOLDS = 5
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    from harness.runner.settings import ROUTER_NAMES
-
     p = sub.add_parser("nlu-eval", help="k-fold / leave-one-out evaluation of the bot's samples",
                        description="Train on all samples but a fold, route the held-out ones: per-task precision, "
                        "recall and F1, a confusion matrix (table and SVG), the most confused pairs and the "
@@ -34,7 +32,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=fraction, default=None,
                    help="routing confidence threshold (0 to 1); default: [tool.autopilot-harness] threshold "
                         "of the nearest pyproject.toml")
-    p.add_argument("--router", action="append", default=None, choices=ROUTER_NAMES,
+    p.add_argument("--router", action="append", default=None, metavar="model|lexical",
                    help="the router to evaluate (default: [tool.autopilot-harness] router, else model); "
                         "repeat it to compare routers on the same folds, e.g. --router model --router lexical")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

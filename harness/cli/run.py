@@ -25,8 +25,6 @@ STATUS_MARK = {"passed": ".", "failed": "F", "error": "E"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from harness.runner.settings import ROUTER_NAMES
-
     parser = subparsers.add_parser(
         "run", help="run scenario files (*.scenario.yaml) and folders of them",
         description="Run scenarios, show what broke and why. Exit 0 all passed, 1 failures, "
@@ -47,7 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--threshold", type=fraction, default=None,
                         help="routing confidence threshold (0 to 1) for files that set none; default: "
                              "[tool.autopilot-harness] threshold")
-    parser.add_argument("--router", default=None, choices=ROUTER_NAMES,
+    parser.add_argument("--router", default=None, metavar="model|lexical",
                         help="the router bots are trained with (default: [tool.autopilot-harness] router "
                              "above each bot, else model)")
     coverage = parser.add_argument_group("coverage (issue 6 §2; the same report as `autopilot-harness coverage`)")
@@ -85,6 +83,10 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     # Bad input is found before anything runs (exit 2): -k, pyproject.toml, unwritable output files.
     select = selector(args.keyword, args.tag)
+    if args.router is not None:
+        from harness.engines.autopilot.routers import router_class
+
+        router_class(args.router)  # an unknown name is bad input (exit 2), before anything runs
     settings = read_settings(find_pyproject(args.paths))
     outputs = [("--junit", args.junit), ("--json", args.json), ("--coverage-out", args.coverage_out)]
     for option, target in outputs:

@@ -297,3 +297,17 @@ def test_nlu_eval_compares_routers_and_reports_calibration(tmp_path: Path, capsy
     assert main(["nlu-eval", str(bot), "--router", "model", "--router", "lexical"]) == 0
     text = capsys.readouterr().out
     assert "expected calibration error" in text and "routers compared on the same folds" in text
+
+
+@pytest.mark.parametrize("argv", [
+    ["chat", "--bot", str(EXAMPLE_BOT), "--say", "hi", "--router", "neural"],
+    ["nlu-eval", str(EXAMPLE_BOT), "--router", "neural"],
+    ["run", str(EXAMPLES.parent / "scenarios"), "--router", "neural"],
+])
+def test_an_unknown_router_option_is_exit_2_before_anything_runs(argv, capsys):
+    from harness.cli import main
+
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "unknown router 'neural': expected one of model, lexical" in captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
