@@ -62,6 +62,8 @@ class ModelRouter(Router):
     def _build_vectors(self, sample_tokens: list[list[str]]) -> None:
         np = _numpy()
         self._vocabulary: dict[str, int] = {}
+        self._multipliers: list[float] = []  # per feature id: stop words ¼, placeholders 2
+        self._kinds: list[int] = []  # per feature id: 0 word feature, 1 character n-gram
         self._char_cache: dict[str, tuple[list[int], float]] = {}
         columns: list[int] = []
         counts: list[float] = []
@@ -112,17 +114,12 @@ class ModelRouter(Router):
         self._task_range = {t: (s, s + self._sample_task.count(t)) for t, s in enumerate(first[:-1])
                             if t in self._tasks_with_samples}
 
-    _multipliers: list[float]
-    _kinds: list[int]
-
     def _feature_id(self, feature: str, kind: int, grow: bool) -> int:
         index = self._vocabulary.get(feature)
         if index is None:
             if not grow:
                 return -1
             index = self._vocabulary[feature] = len(self._vocabulary)
-            if index == 0:
-                self._multipliers, self._kinds = [], []
             self._kinds.append(kind)
             self._multipliers.append(STOP_WEIGHT if feature in STOP_WORDS else
                                      SLOT_WEIGHT if feature[:1] == "{" and feature[-1:] == "}" else 1.0)

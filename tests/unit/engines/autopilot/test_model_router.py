@@ -311,3 +311,12 @@ def test_an_unknown_router_option_is_exit_2_before_anything_runs(argv, capsys):
     captured = capsys.readouterr()
     assert "unknown router 'neural': expected one of model, lexical" in captured.err
     assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_bots_without_samples_and_inputs_without_words_fall_back():
+    empty = make(Assistant("e", "e", (task("fallback"),)))
+    assert empty.route("hello").task is None and empty.explain("hello").ranking[0].score == 0.0
+    one = make(Assistant("o", "o", (task("only", "hello"), task("fallback"))))
+    assert one.route("!!!").note == "empty input"
+    assert one.route("hello there", candidates=["fallback"]).task is None
+    assert one.route("zzz qqq").note == "no sample shares a word with the input"
