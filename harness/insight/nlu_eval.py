@@ -347,7 +347,7 @@ def report_text(report: NluReport) -> str:
                   "  confidence   correct  wrong  accuracy"]
         for n, (r, w) in enumerate(zip(right, wrong, strict=True)):
             shown = f"{accuracy[n / 10]:8.2f}" if r + w else " " * 8
-            lines.append(f"    {n / 10:.1f}–{(n + 1) / 10:.1f}   {r:7d} {w:6d} {shown}  {'#' * r}{'x' * w}")
+            lines.append(f"    {n / 10:.1f}–{(n + 1) / 10:.1f}   {r:7d} {w:6d} {shown}  {'#' * r}{'x' * w}".rstrip())
     if report.compared:
         lines += ["", "routers compared on the same folds",
                   f"  {'router':<10} {'accuracy':>8} {'macro F1':>8} {'ECE':>6}"
@@ -409,7 +409,7 @@ def histogram_svg(ev: Evaluation, *, width: int = 420, height: int = 200) -> str
     left, bottom, bar = 30, height - 30, (width - 40) / len(right)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10" role="img">',
-             "<title>Confidence histogram</title>",
+             f"<title>Confidence histogram (expected calibration error {ev.expected_calibration_error:.3f})</title>",
              f'<line x1="{left}" y1="{bottom}" x2="{width - 5}" y2="{bottom}" stroke="#333"/>']
     scale = (bottom - 15) / peak
     for n, (r, w) in enumerate(zip(right, wrong, strict=True)):

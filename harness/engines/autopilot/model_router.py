@@ -309,11 +309,6 @@ class ModelRouter(Router):
             names = self._feature_names = list(self._vocabulary)
         return names
 
-    def describe(self) -> dict[str, Any]:
-        """The model's settings, for reports."""
-        return {"router": "model", "min_score": self.min_score, "threshold": self.threshold,
-                "temperature": TEMPERATURE}
-
 
 def _numpy() -> Any:
     """numpy, imported on first use (start-up stays fast); a clear error where it is missing."""

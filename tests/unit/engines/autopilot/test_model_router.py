@@ -320,3 +320,15 @@ def test_bots_without_samples_and_inputs_without_words_fall_back():
     assert one.route("!!!").note == "empty input"
     assert one.route("hello there", candidates=["fallback"]).task is None
     assert one.route("zzz qqq").note == "no sample shares a word with the input"
+
+
+def test_lint_ap104_routes_with_the_configured_router(tmp_path: Path):
+    from harness.insight.lint_rules import LintConfig, lint_assistant
+
+    # AP104 trains the router it is told to ([tool.autopilot-harness] router); our example is clean under both.
+    bot = load_assistant(EXAMPLE_BOT)
+    for router in ("model", "lexical"):
+        findings = [f for f in lint_assistant(bot, config=LintConfig(router=router)) if f.rule.id == "AP104"]
+        assert findings == []
+    with pytest.raises(UsageError, match="unknown router"):
+        lint_assistant(bot, config=LintConfig(router="neural"))
