@@ -144,7 +144,7 @@ class ModelRouter(Router):
         for word in words:
             if word[:1] == "{" and word[-1:] == "}":
                 continue
-            cached = self._char_cache.get(word) if grow else None
+            cached = self._char_cache.get(word)  # a sample's word: all its n-grams are known
             if cached is None:
                 step = STOP_WEIGHT if word in STOP_WORDS else 1.0
                 ids = []
