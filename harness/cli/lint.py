@@ -202,7 +202,7 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     settings = read_settings(find_pyproject(files))
     if threshold is None:  # the same default `run`, chat and pytest route with
         threshold = settings.threshold
-    config = replace(config, threshold=threshold, router=settings.router)
+    config = replace(config, threshold=threshold, router=settings.router, min_score=settings.min_score)
     bots = _load_bots(getattr(args, "bot", None) or [])
     named = {Path(item) for item in args.files}
     reports = []

@@ -63,16 +63,13 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
                   f"{', '.join(repr(t) for t in unknown)} {'is not a task' if len(unknown) == 1 else 'are not tasks'}"
                   f" of {assistant.path}; those rows count as misses", file=sys.stderr)
         extra += rows
-    threshold = args.threshold
-    routers = args.router
-    if threshold is None or not routers:  # the same defaults `run`, chat and pytest route with
-        from harness.runner.settings import find_pyproject, read_settings
+    from harness.runner.settings import find_pyproject, read_settings
 
-        settings = read_settings(find_pyproject([args.schema]))
-        threshold = settings.threshold if threshold is None else threshold
-        routers = routers or [settings.router]
-    report = nlu_eval.compare(assistant, routers, folds=None if args.leave_one_out else (args.folds or DEFAULT_FOLDS),
-                              extra=extra, threshold=threshold)
+    settings = read_settings(find_pyproject([args.schema]))  # the same defaults `run`, chat and pytest use
+    threshold = settings.threshold if args.threshold is None else args.threshold
+    report = nlu_eval.compare(assistant, args.router or [settings.router],
+                              folds=None if args.leave_one_out else (args.folds or DEFAULT_FOLDS),
+                              extra=extra, threshold=threshold, min_score=settings.min_score)
     if args.out:
         written = nlu_eval.write_outputs(report, Path(args.out))
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)

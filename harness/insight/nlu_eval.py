@@ -175,20 +175,23 @@ def _summary(report: NluReport) -> dict[str, Any]:
 
 
 def compare(assistant: Assistant, routers: Sequence[str], *, folds: int | None = 5,
-            extra: Sequence[tuple[str, str]] = (), threshold: float | None = None) -> NluReport:
+            extra: Sequence[tuple[str, str]] = (), threshold: float | None = None,
+            min_score: float | None = None) -> NluReport:
     """`evaluate` with each router on the same folds: the first router's report, the others in `compared`."""
-    reports = [evaluate(assistant, folds=folds, extra=extra, threshold=threshold, router=name)
+    reports = [evaluate(assistant, folds=folds, extra=extra, threshold=threshold, router=name, min_score=min_score)
                for name in dict.fromkeys(routers)]
     reports[0].compared = reports[1:]
     return reports[0]
 
 
 def evaluate(assistant: Assistant, *, folds: int | None = 5, extra: Sequence[tuple[str, str]] = (),
-             threshold: float | None = None, router: str | None = None) -> NluReport:
-    """Cross-validate (`folds=None`: leave-one-out); `extra` (text, task) pairs go to the full model."""
+             threshold: float | None = None, router: str | None = None,
+             min_score: float | None = None) -> NluReport:
+    """Cross-validate (`folds=None`: leave-one-out); `extra` (text, task) pairs go to the full model.
+    `min_score` None: the router's default."""
     from harness.engines.autopilot.runtime import AutopilotRuntime
 
-    options: dict[str, Any] = {"router": router or DEFAULT_ROUTER}
+    options: dict[str, Any] = {"router": router or DEFAULT_ROUTER, "min_score": min_score}
     if threshold is not None:
         options["threshold"] = threshold
     runtime = AutopilotRuntime(**options)

@@ -332,3 +332,21 @@ def test_lint_ap104_routes_with_the_configured_router(tmp_path: Path):
         assert findings == []
     with pytest.raises(UsageError, match="unknown router"):
         lint_assistant(bot, config=LintConfig(router="neural"))
+
+
+def test_min_score_of_the_project_reaches_nlu_eval_and_lint(tmp_path: Path, capsys):
+    from harness.cli import main
+
+    bot = _project(tmp_path)
+    extra = tmp_path / "extra.csv"
+    extra.write_text("text,task\nsend up extra pillows please,get_quantity\n", encoding="utf-8")
+    assert main(["nlu-eval", str(bot), "--extra", str(extra), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["extra"]["predictions"][0]["predicted"] == "get_quantity"
+    _pyproject(tmp_path, "min_score = 0.95")  # everything is out of scope now
+    assert main(["nlu-eval", str(bot), "--extra", str(extra), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["extra"]["predictions"][0]["predicted"] == "(none)"
+    main(["lint", str(bot), "--json"])
+    assert "AP104" not in capsys.readouterr().out
+    _pyproject(tmp_path, "min_score = 0.0")  # nothing is out of scope: weak held-out samples route elsewhere
+    main(["lint", str(bot), "--json"])
+    assert "AP104" in capsys.readouterr().out
