@@ -77,7 +77,6 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     from harness.cli.outputs import prepare_output, write_output
     from harness.contracts.scenario_runs import case_checks
     from harness.runner.selection import selector
-    from harness.runner.session import routing_with
     from harness.runner.settings import find_pyproject, read_settings
     from harness.runner.suite import run_suite
 
@@ -95,11 +94,10 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
             prepare_output(target, option)
     threshold = args.threshold if args.threshold is not None else settings.threshold
     progress = _Progress(out, verbose=args.verbose, quiet=args.quiet)
-    with routing_with(args.router):
-        suite = run_suite(args.paths, update_golden=args.update_golden, require_golden=args.require_golden,
-                          select=select, progress=progress,
-                          threshold=threshold, case_checks=case_checks(pact_mode=args.pact_mode),
-                          pattern=settings.scenario_glob)
+    suite = run_suite(args.paths, update_golden=args.update_golden, require_golden=args.require_golden,
+                      select=select, progress=progress,
+                      threshold=threshold, case_checks=case_checks(pact_mode=args.pact_mode),
+                      pattern=settings.scenario_glob, router=args.router)
     progress.finish()
     _print_failures(suite, out)
     if not args.quiet:

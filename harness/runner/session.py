@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,28 +42,15 @@ class SessionOptions:
     auth_token: str = DEFAULT_AUTH_TOKEN
     clock: str | None = None
     threshold: float | None = None
-    router: str | None = None  # None: `routing_with`'s choice, else [tool.autopilot-harness] above the bots
+    router: str | None = None  # None: [tool.autopilot-harness] router above the bots, else the default
     min_score: float | None = None  # None: [tool.autopilot-harness] min_score, else the router's default
 
 
-# `run --router` for the sessions its runner starts (the runner builds their options from scenario files).
-_ROUTER_CHOICE: ContextVar[str | None] = ContextVar("autopilot_harness_router", default=None)
-
-
-@contextmanager
-def routing_with(router: str | None) -> Iterator[None]:
-    """Sessions started inside use `router` unless their options name one (None: no override)."""
-    token = _ROUTER_CHOICE.set(router)
-    try:
-        yield
-    finally:
-        _ROUTER_CHOICE.reset(token)
-
-
 def routing_settings(options: SessionOptions) -> tuple[str, float | None]:
-    """The router and min_score a session trains its bots with: the options, then `routing_with`, then
-    `[tool.autopilot-harness]` of the pyproject.toml nearest above the bot files (as chat reads threshold)."""
-    router, min_score = options.router or _ROUTER_CHOICE.get(), options.min_score
+    """The router and min_score a session trains its bots with: the options (`run --router` reaches them
+    through the runner), then `[tool.autopilot-harness]` of the pyproject.toml nearest above the bot files
+    (as chat reads threshold)."""
+    router, min_score = options.router, options.min_score
     if router is None or min_score is None:
         from harness.runner.settings import find_pyproject, read_settings
 
