@@ -8,6 +8,7 @@ naming pyproject.toml and the key (never a traceback later, in the middle of a r
     scenario_glob = "*.scenario.yaml"   # which YAML files are scenario files (fnmatch on the file name)
     threshold = 0.4                     # routing confidence threshold for files that set none
     openapi_dir = "specs/twilio-oai"    # Twilio OpenAPI specs for the twilio_fake fixture (relative to here)
+    allow_paths = ["../shared"]         # more folders scenario data files may be read from (scenario_confine)
 
 Standard library only: the pytest plugin calls this while collecting, and must start fast.
 """
@@ -86,6 +87,10 @@ def read_settings(pyproject: Path | None, *, root: Path | None = None) -> Settin
     openapi = table.get("openapi_dir")
     if openapi is not None and (not isinstance(openapi, str) or not openapi.strip()):
         raise _bad(pyproject, "openapi_dir", "a folder path (a string)", openapi)
+    allow = table.get("allow_paths")
+    if allow is not None and (not isinstance(allow, list)
+                              or not all(isinstance(p, str) and p.strip() for p in allow)):
+        raise _bad(pyproject, "allow_paths", 'a list of folder paths such as ["../shared"]', allow)
     return Settings(root=base, source=pyproject, scenario_glob=glob,
                     threshold=float(threshold) if threshold is not None else None,
                     openapi_dir=(base / openapi) if openapi else None, raw=dict(table))
