@@ -9,10 +9,13 @@ same value throughout one scenario. Faker is imported only when a file uses it: 
 from __future__ import annotations
 
 import ast
+import datetime
+import decimal
 import difflib
 import functools
 import inspect
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -182,6 +185,7 @@ def _checked_size(expression: str, value: Any) -> Any:
     if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
         raise TemplateProblem(f"'{{{{ {expression} }}}}' generated a number of more than 4000 digits "
                               "(Python cannot even print it); ask faker for fewer digits")
+    value = _json_value(expression, value)
     size = _text_size(value, limit)
     if size > limit:
         raise TemplateProblem(
@@ -189,6 +193,26 @@ def _checked_size(expression: str, value: Any) -> Any:
             f"ask faker for less, or raise the limit with the environment variable "
             f"{env_name('MAX_GENERATED_CHARS')}")
     return value
+
+
+def _json_value(expression: str, value: Any) -> Any:
+    """A provider's value as scenario data (JSON): dates as ISO text, decimals as numbers, UUIDs as text;
+    bytes and other objects are refused (a scenario file cannot hold them)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_value(expression, item) for item in value]
+    if isinstance(value, dict):
+        return {as_text(key): _json_value(expression, item) for key, item in value.items()}
+    kind = "binary data (bytes)" if isinstance(value, bytes | bytearray) else f"a {type(value).__name__} object"
+    raise TemplateProblem(f"'{{{{ {expression} }}}}' gave {kind}, which scenario data cannot hold "
+                          "(text, numbers, booleans, lists and mappings)")
 
 
 _MAX_INT_BITS = 13_000  # about 3,900 decimal digits: Python refuses to print an integer of more than 4,300

@@ -146,7 +146,8 @@ def check_golden(scenario: Scenario, result: CaseResult, *, update: bool, requir
         if other is not None:
             raise HarnessError(
                 f"scenarios '{scenario.id}' and '{other}' would share one golden file "
-                f"({golden_name(scenario.id)}, letter case ignored as on macOS and Windows)",
+                f"({golden_name(scenario.id)}" + (")" if golden_name(other) == golden_name(scenario.id) else
+                                                  ", on file systems that ignore letter case: macOS, Windows)"),
                 scenario.location() if scenario.origin.path else None,
                 "rename one of them: golden files are named after the scenario id")
     scenario_file = scenario.origin.path or result.file
