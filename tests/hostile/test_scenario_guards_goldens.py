@@ -22,8 +22,8 @@ HEAD = f"bot: {TINY_BOT.as_posix()}\nscenarios:\n"
 
 
 def scenarios(*names: str) -> str:
-    return HEAD + "".join(f"  - name: {json.dumps(name, ensure_ascii=False)}\n    turns: [{{user: hello, expect: {{task: greet}}}}]\n"
-                          for name in names)
+    turn = "    turns: [{user: hello, expect: {task: greet}}]\n"
+    return HEAD + "".join(f"  - name: {json.dumps(name, ensure_ascii=False)}\n{turn}" for name in names)
 
 
 def update(tmp_path: Path, text: str) -> tuple[object, list[str]]:
