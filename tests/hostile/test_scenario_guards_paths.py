@@ -172,20 +172,23 @@ def test_a_bad_parts_file_is_described_not_quoted(tmp_path: Path, name: str, con
 
 
 SCHEMA_NOT_ECHOED = [
-    ("schema-a-string", f'"{SECRET}"', "holds a plain text of"),
-    ("schema-malformed", f'{{"type": "object", "{SECRET}" }}', "malformed JSON"),
-    ("schema-duplicate-key", f'{{"{SECRET}": 1, "{SECRET}": 2}}', "duplicate key"),
-    ("schema-a-list", f'["{SECRET}"]', "holds a list of 1 items"),
+    ("schema-a-string", f'"{SECRET}"', "bad.scenario.yaml", "holds a plain text of"),
+    ("schema-malformed", f'{{"type": "object", "{SECRET}" }}', "body.json", "malformed JSON"),
+    ("schema-duplicate-key", f'{{"{SECRET}": 1, "{SECRET}": 2}}', "body.json", "duplicate key"),
+    ("schema-a-list", f'["{SECRET}"]', "bad.scenario.yaml", "holds a list of 1 items"),
+    ("schema-invalid-type", f'{{"type": "{SECRET}"}}', "bad.scenario.yaml", "not a valid JSON Schema"),
+    ("schema-invalid-required", f'{{"required": "{SECRET}"}}', "bad.scenario.yaml", "not a valid JSON Schema"),
 ]
 
 
-@pytest.mark.parametrize(("content", "says"), [r[1:] for r in SCHEMA_NOT_ECHOED], ids=[r[0] for r in SCHEMA_NOT_ECHOED])
-def test_a_bad_schema_file_is_described_not_quoted(tmp_path: Path, content: str, says: str) -> None:
+@pytest.mark.parametrize(("content", "names", "says"), [r[1:] for r in SCHEMA_NOT_ECHOED],
+                         ids=[r[0] for r in SCHEMA_NOT_ECHOED])
+def test_a_bad_schema_file_is_described_not_quoted(tmp_path: Path, content: str, names: str, says: str) -> None:
     (tmp_path / "body.json").write_text(content, encoding="utf-8")
     text = HEAD + ("scenarios:\n  - name: a\n    turns: [{user: hello}]\n"
                    "    expect: {handoff: {http: {body_schema: body.json}}}\n")
     result, _, _ = run_suite_beside(tmp_path, "bad.scenario.yaml", text)
-    assert_refused(result, names="body.json" if "holds" not in says else "bad.scenario.yaml", says=says)
+    assert_refused(result, names=names, line=5 if names == "bad.scenario.yaml" else None, says=says)
     assert_not_echoed(result.text)
 
 
