@@ -180,7 +180,7 @@ class _Loader(IncludedParts):
             includes=tuple(path for path, parsed in self.parts.items() if parsed is not None),
             source=self.source,
             contracts=parse_contracts(data.get("contracts"), folder=self.pact_folder,
-                                      file=lambda raw, at: self.file(raw, self.root.child(*at))),
+                                      file=lambda raw, at: self.data_file(raw, self.root.child(*at), at[-1])),
             handoff_widget=self.handoff_widget(data),
         )
 

@@ -72,6 +72,13 @@ OUTSIDE = [
     ("attributes-schema-outside", HEAD + "scenarios:\n  - name: a\n    turns: [{user: hello}]\n"
                                          "    expect: {handoff: {flex: {attributes_schema: ../secret.json}}}\n",
      "attributes_schema"),
+    ("contract-body-schema-outside", HEAD + "contracts:\n  http: {pact_dir: pacts, consumer: c, provider: p, "
+                                            "body_schema: ../secret.json}\n"
+                                            "scenarios:\n  - name: a\n    turns: [{user: hello}]\n", "body_schema"),
+    ("contract-response-schema-outside", HEAD + "contracts:\n  http: {pact_dir: pacts, consumer: c, provider: p, "
+                                                "response_schema: ../secret.json}\n"
+                                                "scenarios:\n  - name: a\n    turns: [{user: hello}]\n",
+     "response_schema"),
     ("replay-requests-outside", HEAD + "scenarios:\n  - name: a\n    replay: {requests: ../secret.jsonl}\n",
      "requests"),
     ("replay-execution-outside", HEAD + "scenarios:\n  - name: a\n    replay: {execution: ../secret.json}\n",
