@@ -1,10 +1,10 @@
 """Where a scenario file may read its data from: the project root, plus folders a setting allows.
 
 Files whose content becomes scenario data — parts files (`include:`), JSON Schema files (`*_schema: FILE`,
-also under `contracts:`) and replay recordings — must lie inside the project root: the folder of the nearest pyproject.toml above the
-scenario file, or the scenario file's own folder without one. A scenario that names `/etc/passwd` or
-`../../secrets.yaml` is refused before the file is opened, and messages about such a file (or about one that
-does not parse) never quote its content.
+also under `contracts:`) and replay recordings — must lie inside the project root: the folder of the
+nearest pyproject.toml above the scenario file, or the scenario file's own folder without one. A scenario
+that names `/etc/passwd` or `../../secrets.yaml` is refused before the file is opened, and messages about
+such a file (or about one that does not parse) never quote its content.
 
 The system under test (`bot:`, `flow:`, `subflows:`, `functions:`, `workflow:`, `queues:`, `wsgi` servers) is
 not confined: it is code and configuration the user points the kit at on purpose, often in a sibling folder

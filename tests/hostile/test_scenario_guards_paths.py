@@ -164,6 +164,9 @@ NOT_ECHOED = [
     ("parts-duplicate-secret-key", "parts.yaml", f"{SECRET}: 1\n{SECRET}: 2\n", "parts.yaml", 2, "duplicate key"),
     ("parts-bad-date", "parts.yaml", f"defaults:\n  memory: {{when: 2024-02-30}}\n# {SECRET}\n", "parts.yaml", None,
      "not a valid date"),
+    ("parts-turns-not-a-list", "parts.yaml", f"turns: {SECRET}\n", "parts.yaml", 1, "expected a list"),
+    ("parts-bad-channel", "parts.yaml", f"defaults: {{channel: {SECRET}}}\n", "parts.yaml", 1, "expected one of sms"),
+    ("parts-unknown-key", "parts.yaml", f"defaults: {{x{SECRET}: 1}}\nturns: []\n", "parts.yaml", 1, "unknown key"),
     ("parts-binary", "parts.yaml", f"\x00{SECRET}", "parts.yaml", 1, "binary data"),
 ]
 
