@@ -560,12 +560,7 @@ class _Loader(IncludedParts):
                 self.error(SchemaError, f"{key}: {raw} holds {describe_kind(schema)}, expected a JSON Schema "
                                         "object", origin)
                 return None
-        before = len(self.problems.items)
-        checked = self.checked_schema(schema, origin)
-        if isinstance(raw, str):  # jsonschema quotes the schema's values: a file's content is never echoed
-            self.problems.items[before:] = [without_content(problem, quotes="'\"`")
-                                            for problem in self.problems.items[before:]]
-        return checked
+        return self.checked_schema(schema, origin)
 
     def checked_schema(self, schema: Any, origin: Origin) -> dict[str, Any] | None:
         from jsonschema.exceptions import SchemaError as BadSchema

@@ -11,7 +11,6 @@ from typing import Any
 
 from harness.errors import (
     HarnessError,
-    Location,
     ReferenceProblem,
     SchemaError,
 )
@@ -45,10 +44,7 @@ class IncludedParts:
             self.error(SchemaError, "expected a parts file (a mapping with `turns` and/or `defaults`), "
                                     f"found {describe_kind(data)}", origin_there)
             return None
-        before = len(self.problems.items)
         if not self.schema_problems(data, origin_there, parts_validator()):
-            # Said with the place and what was expected, without quoting the file's values.
-            self.problems.items[before:] = [_unquoted(problem) for problem in self.problems.items[before:]]
             return None
         self.parts[path] = (source, data)
         return self.parts[path]
@@ -121,12 +117,3 @@ def merge_defaults(into: dict[str, Any], new: Mapping[str, Any]) -> None:
         else:
             into[key] = value
 
-
-def _unquoted(problem: HarnessError) -> HarnessError:
-    """A parts file's schema problem without the file's values, and without an unknown key in its pointer
-    (the line and column still show the place)."""
-    problem = without_content(problem, quotes="'\"`")
-    where = problem.location
-    if where is not None and problem.message.startswith("unknown key") and where.pointer:
-        problem.location = Location(where.path, where.pointer.rsplit("/", 1)[0], where.line, where.column)
-    return problem

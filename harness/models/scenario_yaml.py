@@ -91,17 +91,14 @@ def describe_kind(value: Any) -> str:
 
 
 _QUOTED = re.compile(r", in the value of `[^`\n]*`|`[^`\n]*`|\"[^\"\n]*\"")
-_QUOTED_ANY = re.compile(r", in the value of `[^`\n]*`|`[^`\n]*`|\"[^\"\n]*\"|'[^'\n]*'")
 
 
-def without_content(error: HarnessError, *, quotes: str = "`\"") -> HarnessError:
-    """`error` (about a file another file names) with every quoted fragment of the file's text removed:
-    a parser's message may quote a key or a value, and that file may hold anything (a key, a password).
-    `quotes` including `'` also removes single-quoted fragments (jsonschema quotes values that way)."""
+def without_content(error: HarnessError) -> HarnessError:
+    """`error` (a parse error of a file another file names) with every quoted fragment of the file's text
+    removed: a parser's message may quote a key or a value, and that file may hold anything (a password)."""
     if type(error).__init__ is not HarnessError.__init__:
         return error  # a collection of errors: each was made by its own reader
-    pattern = _QUOTED_ANY if "'" in quotes else _QUOTED
-    message = pattern.sub(lambda m: "" if m.group().startswith(",") else "(…)", error.message)
+    message = _QUOTED.sub(lambda m: "" if m.group().startswith(",") else "(…)", error.message)
     if message == error.message:
         return error
     return type(error)(message, error.location, error.hint)
