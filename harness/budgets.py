@@ -25,6 +25,10 @@ DEFAULTS: dict[str, float] = {
     "LIQUID_OUTPUT_LIMIT": 1_000_000,
     "LIQUID_NAMESPACE_LIMIT": 1_000_000,
     "LIQUID_RENDER_SECONDS": 2.0,
+    # `{{ faker.… }}` in scenario files: the largest number passed to a provider (sizes, counts, digits;
+    # value bounds such as max_value= are exempt), and the largest value generated, as text.
+    "MAX_FAKER_ARGUMENT": 10_000,
+    "MAX_GENERATED_CHARS": 100_000,
 }
 
 

@@ -18,6 +18,7 @@ import bisect
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,10 @@ NESTING_DEPTH_ENV = "AUTOPILOT_HARNESS_MAX_NESTING_DEPTH"
 # anchored node's whole subtree). Real files reuse a few anchored expectations: thousands of nodes at most.
 MAX_YAML_ALIAS_NODES = 10_000
 YAML_ALIAS_NODES_ENV = "AUTOPILOT_HARNESS_MAX_YAML_ALIAS_NODES"
+# The largest file read (scenario, parts, bot, flow, schema, recording): real exports are a few MB at most;
+# a bigger file is a mistake (a log, a dump, a device) and would be held in memory whole.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+FILE_BYTES_ENV = "AUTOPILOT_HARNESS_MAX_FILE_BYTES"
 # Below this many possible nesting levels the C composer is safe to call directly; beyond it (only for
 # hostile or very unusual text) the nesting is first measured on the parser's event stream, which does not
 # recurse: libyaml's composer recurses in C and crashes the process at a few ten thousand levels.
@@ -107,18 +112,45 @@ class Source:
         return self._index
 
 
+def max_file_bytes() -> int:
+    return _limit_from_env("MAX_FILE_BYTES", MAX_FILE_BYTES)
+
+
 def read_text(path: str | Path) -> str:
-    """A file's text: UTF-8 (a leading BOM is dropped); anything else is a LoadError naming the byte."""
+    """A file's text: UTF-8 (a leading BOM is dropped); anything else is a LoadError naming the byte.
+
+    Only regular files are read (a folder, a device such as /dev/zero, a pipe or a socket is refused before
+    any byte is read: reading one never ends), and at most MAX_FILE_BYTES: the size is checked with stat()
+    and the read is bounded too, for a file that grows while it is read.
+    """
     p = Path(path)
+    limit = max_file_bytes()
     try:
-        data = p.read_bytes()
+        status = p.stat()
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(status.st_mode):
+            raise LoadError("not a regular file (a device, pipe or socket): only files are read",
+                            Location(str(path)))
+        if status.st_size > limit:
+            raise _too_big(path, status.st_size, limit)
+        with p.open("rb") as handle:
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise LoadError("file not found", Location(str(path))) from None
     except IsADirectoryError:
         raise LoadError("is a directory, expected a file", Location(str(path))) from None
     except OSError as err:
         raise LoadError(f"cannot read: {err.strerror}", Location(str(path))) from None
+    if len(data) > limit:
+        raise _too_big(path, None, limit)
     return decode_text(data, path=str(path))
+
+
+def _too_big(path: str | Path, size: int | None, limit: int) -> LoadError:
+    shown = f"{size} bytes" if size is not None else "more than that"
+    return LoadError(f"the file is {shown}; the limit is {limit} bytes (MAX_FILE_BYTES)", Location(str(path)),
+                     f"raise it with the environment variable {FILE_BYTES_ENV}")
 
 
 def decode_text(data: bytes, *, path: str | None = None, charset: str = "utf-8") -> str:

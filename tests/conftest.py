@@ -18,6 +18,13 @@ SHARED = Path(os.environ.get("AUTOPILOT_HARNESS_SHARED", ROOT.parent / "shared")
 REAL = SHARED / "real"
 EXAMPLES = ROOT / "examples"
 
+# Many tests write a scenario file into a temporary folder that names this checkout's schema files and
+# recordings by absolute path; such data files are confined to the scenario's project root
+# (harness/models/scenario_confine.py), so the checkout is allowed for the whole test session (child
+# processes inherit it). The confinement's own tests (tests/hostile/test_scenario_guards_paths.py) set
+# or clear the variable themselves.
+os.environ.setdefault("AUTOPILOT_HARNESS_ALLOW_PATHS", str(ROOT))
+
 NO_SHARED_REASON = (
     f"real Twilio artifacts not found at {REAL} (clone the project beside 'shared/', "
     "or set AUTOPILOT_HARNESS_SHARED); CI always has them"

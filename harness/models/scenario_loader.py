@@ -22,6 +22,7 @@ The model is `harness.models.scenario_model` (expectations: `scenario_expect`); 
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -38,6 +39,7 @@ from harness.errors import (
     raise_all,
 )
 from harness.models.json_schema import describe_value, json_schema_problem, pointer_order
+from harness.models.scenario_confine import ProjectRoot, project_root
 from harness.models.scenario_contracts import parse_contracts
 from harness.models.scenario_expect import (
     Comparison,
@@ -61,9 +63,14 @@ from harness.models.scenario_model import (
 )
 from harness.models.scenario_parts import IncludedParts
 from harness.models.scenario_replay import ReplaySpec, parse_replay
-from harness.models.scenario_schema import scenario_validator, schema_errors
+from harness.models.scenario_schema import (
+    rendered_keys_validator,
+    rendered_turn_validator,
+    scenario_validator,
+    schema_errors,
+)
 from harness.models.scenario_templates import Renderer, default_row_id
-from harness.models.scenario_yaml import Origin, Problems, as_text, plain
+from harness.models.scenario_yaml import Origin, Problems, as_text, describe_kind, plain, without_content
 from harness.patterns import pattern_problem
 from harness.sources import Source, load_source
 
@@ -92,6 +99,7 @@ class _Loader(IncludedParts):
         self.problems = Problems()
         self.parts: dict[Path, tuple[Source, dict[str, Any]] | None] = {}
         self.root = Origin(self.path, "", source)
+        self.project: ProjectRoot | None = None  # found when a data file is first named
 
     # -- problems
 
@@ -172,7 +180,7 @@ class _Loader(IncludedParts):
             includes=tuple(path for path, parsed in self.parts.items() if parsed is not None),
             source=self.source,
             contracts=parse_contracts(data.get("contracts"), folder=self.pact_folder,
-                                      file=lambda raw, at: self.file(raw, self.root.child(*at))),
+                                      file=lambda raw, at: self.data_file(raw, self.root.child(*at), at[-1])),
             handoff_widget=self.handoff_widget(data),
         )
 
@@ -265,10 +273,27 @@ class _Loader(IncludedParts):
             return path / folder_file
         if path.is_file():
             return path
-        what = "is a folder, expected a file" if path.is_dir() else "file not found"
+        what = ("is a folder, expected a file" if path.is_dir() else
+                "not a regular file (a device, pipe or socket)" if path.exists() else "file not found")
         self.error(ReferenceProblem, f"{what}: {raw} (resolved to {path})", origin,
                    "paths are relative to the file that names them")
         return None
+
+    def data_file(self, raw: str, origin: Origin, key: str) -> Path | None:
+        """A file whose content becomes scenario data (a parts file, a JSON Schema, a recording): it must
+        exist and lie inside the project root (`scenario_confine`); a file outside is not even opened."""
+        path = self.resolve(raw, origin)
+        if self.project is None:
+            try:
+                self.project = project_root(self.path)
+            except HarnessError as err:
+                self.problems.add(err)
+                return None
+        if not self.project.permits(path):
+            message, hint = self.project.refusal(key, raw, path)
+            self.error(ReferenceProblem, message, origin, hint)
+            return None
+        return self.file(raw, origin)
 
     def folder(self, raw: str, origin: Origin) -> Path | None:
         path = self.resolve(raw, origin)
@@ -350,11 +375,21 @@ class _Loader(IncludedParts):
         user = value("user")
         built_turns = []
         for turn_raw, turn_origin in turns:
-            turn = self.turn(render.tree(turn_raw, turn_origin, self.problems), turn_origin)
+            rendered_turn = render.tree(turn_raw, turn_origin, self.problems)
+            if not self.rendered_problems(render, rendered_turn, turn_origin, rendered_turn_validator()):
+                continue
+            turn = self.turn(rendered_turn, turn_origin)
             if turn is not None:
                 built_turns.append(turn)
-        expect = self.scenario_expect(render.tree(raw.get("expect") or {}, origin.child("expect"),
-                                                  self.problems), origin.child("expect"))
+        rendered_expect = render.tree(raw.get("expect") or {}, origin.child("expect"), self.problems)
+        rendered = {key: found for key in ("user", "target_task", "channel", "provider_state")
+                    if (found := value(key)) is not None}
+        rendered.update({"memory": memory, "expect": rendered_expect})
+        if "replay" in raw:
+            rendered["replay"] = render.tree(raw["replay"], origin.child("replay"), self.problems)
+        if not self.rendered_problems(render, rendered, origin, rendered_keys_validator()):
+            return None
+        expect = self.scenario_expect(rendered_expect, origin.child("expect"))
         scenario = Scenario(
             name=raw["name"],
             turns=tuple(built_turns),
@@ -369,16 +404,40 @@ class _Loader(IncludedParts):
             description=raw.get("description"),
             origin=origin,
             provider_state=value("provider_state"),
-            replay=self.replay(render.tree(raw["replay"], origin.child("replay"), self.problems), origin)
-            if "replay" in raw else None,
+            replay=self.replay(rendered["replay"], origin) if "replay" in raw else None,
         )
         if scenario.variant_count > MAX_VARIANT_COMBINATIONS:
             self.error(SchemaError, f"{scenario.variant_count} variant combinations (at most "
                                     f"{MAX_VARIANT_COMBINATIONS}): split the scenario", origin.child("turns"))
         return scenario if len(self.problems) == before else None
 
+    def rendered_problems(self, render: Renderer, data: Any, origin: Origin,
+                          validator: Draft202012Validator) -> bool:
+        """Check values `{{ … }}` rendered against the schema again: a template may give a value the schema
+        does not allow there (`user: "{{ faker.pyint }}"` gives a number where text is expected). Each
+        problem names the template. True when there is none (or nothing was rendered)."""
+        if not render.places:
+            return True
+        errors = schema_errors(data, origin, validator)
+        for error in errors:
+            pointer = error.location.pointer if error.location else ""
+            made = [(at, template) for at, template in render.places
+                    if at.path == origin.path and (pointer == at.pointer or pointer.startswith(at.pointer + "/")
+                                                   or at.pointer.startswith(pointer + "/"))]
+            if made:
+                error = type(error)(f"{error.message} — from `{made[-1][1][:80]}`", error.location,
+                                    "a template that is the whole value keeps the value's type: quote or wrap "
+                                    "it in text where text is expected")
+            self.problems.add(error)
+        return not errors
+
     def replay(self, raw: dict[str, Any], origin: Origin) -> ReplaySpec | None:
-        return parse_replay(raw, file=lambda path, at: self.file(path, origin.child(*at)),
+        def file(path: str, at: tuple[str, ...]) -> Path | None:
+            if at[-1] == "flow":  # the system under test, not data
+                return self.file(path, origin.child(*at))
+            return self.data_file(path, origin.child(*at), f"replay {at[-1]}")
+
+        return parse_replay(raw, file=file,
                             problem=lambda message, at: self.error(SchemaError, message, origin.child(*at)))
 
     def turn(self, raw: dict[str, Any], origin: Origin) -> TurnSpec | None:
@@ -394,6 +453,8 @@ class _Loader(IncludedParts):
         if "confidence" in raw:
             try:
                 confidence = Comparison.parse(raw["confidence"])
+                if not math.isfinite(confidence.value):  # "99…9" (400 digits) is a float infinity
+                    raise ValueError(raw["confidence"])
             except ValueError:
                 self.error(SchemaError, "expected a number or a comparison such as '>= 0.6', found "
                                         f"{describe_value(raw['confidence'])}", origin.child("confidence"))
@@ -484,13 +545,18 @@ class _Loader(IncludedParts):
             return None
         schema = raw
         if isinstance(raw, str):
-            path = self.file(raw, origin)
+            key = origin.pointer.rsplit("/", 1)[-1]
+            path = self.data_file(raw, origin, key)
             if path is None:
                 return None
             try:
                 schema = plain(load_source(path).data)
             except HarnessError as err:
-                self.problems.add(err)
+                self.problems.add(without_content(err))
+                return None
+            if not isinstance(schema, dict):  # said here: the file's content is not quoted
+                self.error(SchemaError, f"{key}: {raw} holds {describe_kind(schema)}, expected a JSON Schema "
+                                        "object", origin)
                 return None
         return self.checked_schema(schema, origin)
 

@@ -14,18 +14,19 @@ from harness.errors import (
     ReferenceProblem,
     SchemaError,
 )
-from harness.models.json_schema import describe_value
 from harness.models.scenario_schema import parts_validator
-from harness.models.scenario_yaml import Origin, plain
+from harness.models.scenario_yaml import Origin, describe_kind, plain, without_content
 from harness.sources import Source, load_source
+
+SCENARIO_SUFFIXES = (".scenario.yaml", ".scenario.yml")
 
 
 class IncludedParts:
     """The loader's parts-file reading (a mixin of the scenario loader, which provides `file`, `resolve`,
-    `error`, `schema_problems`, `problems`, `parts` and `root`)."""
+    `data_file`, `error`, `schema_problems`, `problems`, `parts`, `path` and `root`)."""
 
     def part(self, raw: str, origin: Origin) -> tuple[Source, dict[str, Any]] | None:
-        path = self.file(raw, origin)
+        path = self.parts_file(raw, origin)
         if path is None:
             return None
         if path in self.parts:
@@ -35,18 +36,39 @@ class IncludedParts:
             shown = os.path.normpath(os.path.join(os.path.dirname(origin.path or ""), raw))
             source = load_source(shown if Path(shown).absolute() == path else path, kind="yaml")
         except HarnessError as err:
-            self.problems.add(err)
+            self.problems.add(without_content(err))  # the file may hold anything: never quote it
             return None
         data = plain(source.data)
         origin_there = Origin(source.path, "", source)
         if not isinstance(data, dict):
             self.error(SchemaError, "expected a parts file (a mapping with `turns` and/or `defaults`), "
-                                    f"found {describe_value(data)}", origin_there)
+                                    f"found {describe_kind(data)}", origin_there)
             return None
         if not self.schema_problems(data, origin_there, parts_validator()):
             return None
         self.parts[path] = (source, data)
         return self.parts[path]
+
+    def parts_file(self, raw: str, origin: Origin) -> Path | None:
+        """The parts file `raw` names: a YAML file inside the project root, and not a scenario file (this
+        one or another: its `scenarios` are no parts) nor a golden transcript or results file."""
+        path = self.resolve(raw, origin)
+        me = Path(self.path).absolute() if self.path else None
+        if me is not None and path == Path(os.path.normpath(me)):
+            self.error(ReferenceProblem, f"include: {raw} is this scenario file itself", origin,
+                       "include a parts file holding only `defaults` and `turns`")
+            return None
+        if path.name.endswith(SCENARIO_SUFFIXES):
+            self.error(ReferenceProblem, f"include: {raw} is a scenario file, not a parts file", origin,
+                       "move the shared `turns`/`defaults` into a parts file (.yaml) and include that")
+            return None
+        found = self.data_file(raw, origin, "include")
+        if found is not None and found.suffix.lower() not in (".yaml", ".yml"):
+            self.error(ReferenceProblem, f"include: {raw} is not a parts file: expected a .yaml or .yml file "
+                                         "(a golden transcript, results or other file cannot be included)",
+                       origin)
+            return None
+        return found
 
     def file_defaults(self, data: dict[str, Any]) -> dict[str, Any]:
         """Parts files' defaults (in order), then the file-level channel/user, then `defaults:`."""
@@ -94,3 +116,4 @@ def merge_defaults(into: dict[str, Any], new: Mapping[str, Any]) -> None:
             into["tags"] = list(into.get("tags", [])) + [t for t in value if t not in into.get("tags", [])]
         else:
             into[key] = value
+

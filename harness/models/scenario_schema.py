@@ -4,13 +4,14 @@ valid/invalid pre-check), and the shared jsonschema wording adjusted for scenari
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from harness.errors import SchemaError
+from harness.errors import SchemaError, escape_pointer
 from harness.models.fastcheck import compile_fast_check
 from harness.models.json_schema import jsonschema_messages, load_schema
 from harness.models.scenario_yaml import Origin
@@ -28,6 +29,22 @@ def parts_validator() -> Draft202012Validator:
     """The schema of a parts file: the scenario schema's `$defs/parts` as the root."""
     defs = load_schema("scenario.schema.json")["$defs"]
     return Draft202012Validator(_inline_refs(defs["parts"], defs))
+
+
+@functools.cache
+def rendered_turn_validator() -> Draft202012Validator:
+    """One turn after its templates are rendered: the scenario schema's `$defs/turn`."""
+    defs = load_schema("scenario.schema.json")["$defs"]
+    return Draft202012Validator(_inline_refs(defs["turn"], defs))
+
+
+@functools.cache
+def rendered_keys_validator() -> Draft202012Validator:
+    """A scenario's rendered keys (`user`, `memory`, `expect`, `replay`, …) after its templates are rendered:
+    the properties of `$defs/scenario`, none of them required."""
+    defs = load_schema("scenario.schema.json")["$defs"]
+    properties = defs["scenario"]["properties"]
+    return Draft202012Validator(_inline_refs({"type": "object", "properties": properties}, defs))
 
 
 _FAST_CHECKS: dict[int, tuple[Draft202012Validator, Callable[[Any], bool] | None]] = {}
@@ -85,9 +102,32 @@ def scenario_message(message: str, pointer: str) -> str:
 
 def schema_errors(data: Any, origin: Origin, validator: Draft202012Validator) -> list[SchemaError]:
     """Every schema violation of `data` (found at `origin`), placed and worded for scenario files."""
+    not_finite = [SchemaError(f"{shown}: not a number JSON can hold; expected a finite number",
+                              Origin(origin.path, origin.pointer + pointer, origin.source).location())
+                  for pointer, shown in non_finite_numbers(data)]
     fast = fast_check(validator)
     if fast is not None and fast(data):  # a valid file (the usual case): skip jsonschema, ~10x slower
-        return []
-    return [SchemaError(scenario_message(message, pointer),
-                        Origin(origin.path, origin.pointer + pointer, origin.source).location())
-            for pointer, message in jsonschema_messages(validator, data)]
+        return not_finite
+    return not_finite + [SchemaError(scenario_message(message, pointer),
+                                     Origin(origin.path, origin.pointer + pointer, origin.source).location())
+                         for pointer, message in jsonschema_messages(validator, data)]
+
+
+def non_finite_numbers(data: Any) -> list[tuple[str, str]]:
+    """(JSON Pointer, YAML spelling) of every NaN or infinity in `data`.
+
+    YAML's `.nan`, `.inf` and `-.inf` load as Python floats, which JSON Schema's `number` accepts and every
+    comparison with NaN answers False (so `threshold: .nan` passed `minimum: 0` and `maximum: 1`). JSON
+    has neither, nor has Twilio: refused wherever they appear in a scenario or parts file.
+    """
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        pointer, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append((pointer, ".nan" if value != value else ".inf" if value > 0 else "-.inf"))
+        elif isinstance(value, dict):
+            stack.extend((f"{pointer}/{escape_pointer(str(k))}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{i}", v) for i, v in enumerate(value))
+    return sorted(found)

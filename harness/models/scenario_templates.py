@@ -9,12 +9,17 @@ same value throughout one scenario. Faker is imported only when a file uses it: 
 from __future__ import annotations
 
 import ast
+import datetime
+import decimal
 import difflib
 import functools
+import inspect
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from harness.budgets import budget, env_name, int_budget
 from harness.errors import (
     SchemaError,
 )
@@ -36,13 +41,18 @@ class Renderer:
         self.seed_text = f"{seed}:{scenario_id}"
         self._faker: Any = None
         self._cache: dict[str, Any] = {}
+        # The strings rendered (where, the template): the loader checks the rendered values against the
+        # schema again (a template may give a number where text is expected) and names the template.
+        self.places: list[tuple[Origin, str]] = []  # every string rendered
 
     def tree(self, node: Any, origin: Origin, problems: Problems) -> Any:
         if isinstance(node, str):
             if "{{" not in node:
                 return node
             try:
-                return self.text(node)
+                rendered = self.text(node)
+                self.places.append((origin, node.strip()))
+                return rendered
             except TemplateProblem as problem:
                 problems.add(SchemaError(str(problem), origin.location()))
                 return node
@@ -96,10 +106,12 @@ class Renderer:
             close = difflib.get_close_matches(provider, _faker_providers(faker), n=1)
             also = f" (did you mean '{close[0]}'?)" if close else ""
             raise TemplateProblem(f"faker has no provider '{provider}'{also}")
+        _check_arguments(method, expression, args, kwargs)
         try:
-            return method(*args, **kwargs)
+            value = method(*args, **kwargs)
         except Exception as err:  # the user's arguments: report, do not crash collection
             raise TemplateProblem(f"faker.{provider}(...) failed: {err}") from None
+        return _checked_size(expression, value)
 
     def faker(self) -> Any:
         if self._faker is None:
@@ -119,6 +131,113 @@ def _shared_faker() -> Any:
 @functools.cache
 def _faker_providers(faker: Any) -> tuple[str, ...]:
     return tuple(name for name in dir(faker) if not name.startswith("_"))
+
+
+# Arguments that bound a value rather than size one (`pyint(max_value=10**9)` builds nothing big).
+_VALUE_BOUNDS = frozenset({"min_value", "max_value", "min", "max", "step", "start", "end", "self"})
+
+
+def _check_arguments(method: Any, expression: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """Refuse, before calling faker, sizes that make it build a huge value or run for minutes
+    (`pystr(max_chars=100000000)`, `random_number(digits=100000)`, `texts(nb_texts=5000, max_nb_chars=5000)`):
+    the product of the numbers passed (value bounds such as `max_value=` excepted) is capped by
+    MAX_FAKER_ARGUMENT. Positional arguments are named through the provider's signature."""
+    limit = budget("MAX_FAKER_ARGUMENT")
+    try:
+        named = list(inspect.signature(method).bind(*args, **kwargs).arguments.items())
+    except (TypeError, ValueError):  # faker itself reports a bad call
+        named = [(None, a) for a in args] + list(kwargs.items())
+    product = 1.0
+    sizes: list[str] = []
+    stack = [(name, value) for name, value in named if name not in _VALUE_BOUNDS]
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, list | tuple | set | frozenset):
+            stack.extend((name, item) for item in value)
+        elif isinstance(value, dict):
+            stack.extend((name, item) for item in value.values())
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            size = abs(value)
+            if not size <= limit:  # NaN too
+                product = float("inf")
+            elif size > 1:
+                product *= size
+            sizes.append(f"{name}={_short_number(value)}" if name else _short_number(value))
+        elif isinstance(value, str | bytes) and len(value) > limit:
+            product = float("inf")
+            sizes.append(f"a text of {len(value)} characters")
+    if not product <= limit:
+        raise TemplateProblem(
+            f"'{{{{ {expression[:100]} }}}}': {', '.join(sorted(sizes))} asks for more than the limit of "
+            f"{limit:g} (MAX_FAKER_ARGUMENT, the product of the sizes and counts passed: larger ones make faker "
+            f"build huge values or run for minutes); raise it with the environment variable "
+            f"{env_name('MAX_FAKER_ARGUMENT')}")
+
+
+def _short_number(value: float) -> str:
+    text = f"{value:g}" if isinstance(value, float) else str(value) if abs(value) < 10**30 else f"{value:.3e}"
+    return text
+
+
+def _checked_size(expression: str, value: Any) -> Any:
+    """`value` when its text fits MAX_GENERATED_CHARS; a bigger one is refused, naming the template."""
+    limit = int_budget("MAX_GENERATED_CHARS")
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        raise TemplateProblem(f"'{{{{ {expression} }}}}' generated a number of more than 4000 digits "
+                              "(Python cannot even print it); ask faker for fewer digits")
+    value = _json_value(expression, value)
+    size = _text_size(value, limit)
+    if size > limit:
+        raise TemplateProblem(
+            f"'{{{{ {expression} }}}}' generated more than {limit} characters (MAX_GENERATED_CHARS); "
+            f"ask faker for less, or raise the limit with the environment variable "
+            f"{env_name('MAX_GENERATED_CHARS')}")
+    return value
+
+
+def _json_value(expression: str, value: Any) -> Any:
+    """A provider's value as scenario data (JSON): dates as ISO text, decimals as numbers, UUIDs as text;
+    bytes and other objects are refused (a scenario file cannot hold them)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_value(expression, item) for item in value]
+    if isinstance(value, dict):
+        return {as_text(key): _json_value(expression, item) for key, item in value.items()}
+    kind = "binary data (bytes)" if isinstance(value, bytes | bytearray) else f"a {type(value).__name__} object"
+    raise TemplateProblem(f"'{{{{ {expression} }}}}' gave {kind}, which scenario data cannot hold "
+                          "(text, numbers, booleans, lists and mappings)")
+
+
+_MAX_INT_BITS = 13_000  # about 3,900 decimal digits: Python refuses to print an integer of more than 4,300
+
+
+def _text_size(value: Any, limit: int) -> int:
+    """The length of `value` as text, counted until `limit` is passed (a nested value is not dumped whole)."""
+    total = 0
+    stack = [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+            total += 2
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+            total += 2
+        elif isinstance(item, str | bytes):
+            total += len(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            total += item.bit_length() * 3 // 10 + 1  # digits, without converting a 100,000-digit number
+        else:
+            total += len(str(item))
+    return total
 
 
 def _parse_faker_call(expression: str) -> tuple[str, list[Any], dict[str, Any]]:

@@ -3,6 +3,7 @@ values made JSON (`plain`), values as text (`as_text`), and `Problems`, the coll
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -70,3 +71,34 @@ def plain(node: Any) -> Any:
     if isinstance(node, list):
         return [plain(value) for value in node]
     return node
+
+
+def describe_kind(value: Any) -> str:
+    """What kind of value `value` is, without quoting it (for a file's content: it may be anyone's data)."""
+    if value is None:
+        return "nothing (an empty document)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return f"a plain text of {len(value)} characters"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+_QUOTED = re.compile(r", in the value of `[^`\n]*`|`[^`\n]*`|\"[^\"\n]*\"")
+
+
+def without_content(error: HarnessError) -> HarnessError:
+    """`error` (a parse error of a file another file names) with every quoted fragment of the file's text
+    removed: a parser's message may quote a key or a value, and that file may hold anything (a password)."""
+    if type(error).__init__ is not HarnessError.__init__:
+        return error  # a collection of errors: each was made by its own reader
+    message = _QUOTED.sub(lambda m: "" if m.group().startswith(",") else "(…)", error.message)
+    if message == error.message:
+        return error
+    return type(error)(message, error.location, error.hint)

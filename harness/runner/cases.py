@@ -56,7 +56,7 @@ def run_case(pool: SessionPool, scenario: Scenario, *, file: ScenarioFile | None
     try:
         _converse(pool, scenario_file, scenario, result)
         if result.transcript is not None and result.error is None:
-            check_golden(scenario, result, update=update_golden, require=require_golden)
+            check_golden(scenario, result, update=update_golden, require=require_golden, file=scenario_file)
     except _StartFailed as failed:
         result.error = failed.error.render()
         result.invalid_input = is_input_problem(failed.error)

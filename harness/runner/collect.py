@@ -39,7 +39,7 @@ def collect_files(paths: Iterable[str | Path], *, pattern: str = f"*{SCENARIO_SU
                            if fnmatch.fnmatch(name, pattern) and name.endswith((".yaml", ".yml"))
                            and not name.startswith(".")]
             found += sorted(inside)
-        elif path.is_file():
+        elif path.is_file() or path.exists():  # a pipe or device: its loader refuses it, naming why
             found.append(path)
         else:
             raise UsageError(f"{raw}: no such file or folder")

@@ -6,6 +6,7 @@ Golden files are byte-identical from run to run: timing and local ports are left
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -35,10 +36,53 @@ VOLATILE_KEYS = frozenset({"elapsed_ms", "called", "duration", "duration_ms"})  
 _LOOPBACK = re.compile(r"http://(?:127\.0\.0\.1|localhost):\d+")
 
 
+# A golden file name's longest stem, in UTF-8 bytes: file systems allow 255 per name; room is kept for
+# `.json` and for tools that add suffixes.
+MAX_GOLDEN_NAME_BYTES = 120
+# Ids named as they always were (runs of spaces and of this punctuation become one `_`): everyday
+# scenario names. Anything else (`/`, `\\`, `:`, `?`, `*`, quotes, control characters…) gets a hash too.
+_PLAIN_ID = re.compile(r"[\w.\-\[\] ,;'!()&+=@#%~]+")
+
+
 def golden_path(scenario: Scenario, scenario_file: str | Path | None = None) -> Path:
-    """`<file>.golden/<scenario id>.json` beside the scenario file (`hotel.scenario.yaml` → `hotel.golden/`)."""
+    """`<file>.golden/<name>.json` beside the scenario file (`hotel.scenario.yaml` → `hotel.golden/`)."""
     folder = golden_folder(scenario_file or scenario.origin.path or "")
-    return folder / (_UNSAFE_NAME.sub("_", scenario.id) + ".json")
+    return folder / golden_name(scenario.id)
+
+
+def golden_name(scenario_id: str) -> str:
+    """The golden file name of a scenario id: for an everyday id the name it always had (spaces and commas
+    as `_`: `room service, then an agent` → `room_service_then_an_agent.json`); for an id with other
+    characters, or longer than MAX_GOLDEN_NAME_BYTES, the cleaned, shortened id plus a hash of the real id,
+    so ids that differ only there (`a/b`, `a?b`) get two files and a long id still makes a valid file name.
+    Everyday ids that still meet (`a, b` and `a b`) are reported by `golden_collision`."""
+    cleaned = _UNSAFE_NAME.sub("_", scenario_id)
+    if _PLAIN_ID.fullmatch(scenario_id) and cleaned not in (".", "..") \
+            and len(cleaned.encode("utf-8")) <= MAX_GOLDEN_NAME_BYTES:
+        return cleaned + ".json"
+    digest = hashlib.sha256(scenario_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    stem = cleaned.encode("utf-8")[: MAX_GOLDEN_NAME_BYTES - 13].decode("utf-8", "ignore")
+    return f"{stem}-{digest}.json"
+
+
+def golden_collision(scenario: Scenario, scenario_file: ScenarioFile) -> str | None:
+    """The id of another scenario of the file whose golden file is the same as this one's: same name, or
+    names equal but for case (one file on case-insensitive file systems: macOS, Windows)."""
+    cached = _NAMES_BY_FILE.get(id(scenario_file))
+    if cached is None or cached[0] is not scenario_file:
+        names: dict[str, list[str]] = {}
+        for other in scenario_file.scenarios:
+            for concrete in other.expanded():
+                names.setdefault(golden_name(concrete.id).casefold(), []).append(concrete.id)
+        if len(_NAMES_BY_FILE) > 16:
+            _NAMES_BY_FILE.clear()
+        cached = _NAMES_BY_FILE[id(scenario_file)] = (scenario_file, names)
+    sharing = [i for i in cached[1].get(golden_name(scenario.id).casefold(), ()) if i != scenario.id]
+    return sharing[0] if sharing else None
+
+
+# The golden names of a file's scenarios, computed once per loaded file (keyed by identity).
+_NAMES_BY_FILE: dict[int, tuple[ScenarioFile, dict[str, list[str]]]] = {}
 
 
 def golden_folder(scenario_file: str | Path) -> Path:
@@ -91,10 +135,22 @@ def dump_golden(document: Mapping[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
 
-def check_golden(scenario: Scenario, result: CaseResult, *, update: bool, require: bool = False) -> None:
+def check_golden(scenario: Scenario, result: CaseResult, *, update: bool, require: bool = False,
+                 file: ScenarioFile | None = None) -> None:
     """Write the case's golden file (`update`), or compare the transcript with it: changes become the
-    case's mismatches; a missing file is noted, and a mismatch under `require` (--require-golden)."""
+    case's mismatches; a missing file is noted, and a mismatch under `require` (--require-golden).
+    With the scenario's `file`, a scenario whose golden file another scenario of the file shares is an
+    error naming both (one would silently overwrite or pass against the other's transcript)."""
     assert result.transcript is not None
+    if file is not None:
+        other = golden_collision(scenario, file)
+        if other is not None:
+            raise HarnessError(
+                f"scenarios '{scenario.id}' and '{other}' would share one golden file "
+                f"({golden_name(scenario.id)}" + (")" if golden_name(other) == golden_name(scenario.id) else
+                                                  ", on file systems that ignore letter case: macOS, Windows)"),
+                scenario.location() if scenario.origin.path else None,
+                "rename one of them: golden files are named after the scenario id")
     scenario_file = scenario.origin.path or result.file
     path = golden_path(scenario, scenario_file)
     document = golden_document(scenario, result.transcript, scenario_file)

@@ -10,6 +10,7 @@ naming pyproject.toml and the key (never a traceback later, in the middle of a r
     router = "model"                    # the router: "model" (default) or "lexical" (docs/routing.md)
     min_score = 0.15                    # the router's score floor (the model: the out-of-scope score)
     openapi_dir = "specs/twilio-oai"    # Twilio OpenAPI specs for the twilio_fake fixture (relative to here)
+    allow_paths = ["../shared"]         # more folders scenario data files may be read from (scenario_confine)
 
 Standard library only: the pytest plugin calls this while collecting, and must start fast.
 """
@@ -102,6 +103,10 @@ def read_settings(pyproject: Path | None, *, root: Path | None = None) -> Settin
     openapi = table.get("openapi_dir")
     if openapi is not None and (not isinstance(openapi, str) or not openapi.strip()):
         raise _bad(pyproject, "openapi_dir", "a folder path (a string)", openapi)
+    allow = table.get("allow_paths")
+    if allow is not None and (not isinstance(allow, list)
+                              or not all(isinstance(p, str) and p.strip() for p in allow)):
+        raise _bad(pyproject, "allow_paths", 'a list of folder paths such as ["../shared"]', allow)
     return Settings(root=base, source=pyproject, scenario_glob=glob,
                     threshold=float(threshold) if threshold is not None else None, router=router,
                     min_score=float(min_score) if min_score is not None else None,
