@@ -404,6 +404,8 @@ class FlowConversation:
         before = self.execution
         execution = self._loaded.inbound(self.contact, text, trigger=self.trigger, **self.inbound_payload(text))
         if execution is not before:
+            if before is not None:  # the message fired a timeout that ended the previous execution
+                self._note_timed_out_dialogues(before.steps[self._steps_seen:])
             self.executions.append(execution)
             self._steps_seen = self._messages_seen = 0
         self.execution = execution

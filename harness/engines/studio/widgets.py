@@ -15,14 +15,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from harness.engines.studio.botport import accepts_start_args
 from harness.engines.studio.conditions import first_match
 from harness.engines.studio.engine import SUBFLOW_NESTING_LIMIT, Done, Park, Waiting
 from harness.engines.studio.http import is_json_type, media_type, perform
 from harness.engines.twilio.messaging import bare_address, channel_of
-from harness.engines.twilio.network import FetchError, NetworkPolicy
+from harness.engines.twilio.network import FetchError, NetworkPolicy, redact
 from harness.errors import EngineError, HarnessError
 from harness.models.widget_specs import HTTP_CONTENT_TYPES, HTTP_METHODS, NO_MATCH_EVENT
 
@@ -445,6 +445,17 @@ def _network(ex: Execution) -> NetworkPolicy:
     return NetworkPolicy(env.url_map, env.allow_network)
 
 
+def url_user(url: str) -> str | None:
+    """The user name of a URL's user info (percent-decoded), or None when the URL carries no credentials."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.username is None and parts.password is None:
+        return None
+    return unquote(parts.username or "")
+
+
 def _target(ex: Execution, url: str) -> tuple[str | None, str | None]:
     """(URL to call, None) or (None, why not): the network guard's answer (the URL map first; unmapped
     URLs only when loopback, or when the environment allows the network)."""
@@ -485,8 +496,12 @@ def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_ty
     extra = twilio_headers(ex, url if not env.sign_local_url or target is None else target,
                            query=query, form=form, json_body=json_body)
     headers.update(extra.headers)
+    # URL user info (`https://user:pw@host/…`) is sent as HTTP Basic auth, as Twilio does for any URL it
+    # calls (https://www.twilio.com/docs/usage/security#http-authentication); the URL map and the network
+    # guard match the host without it and keep it on the local URL. The record hides the password.
+    user = url_user(url)
     record: dict[str, Any] = {
-        "widget": st.name, "method": method, "url": url, "headers": dict(headers),
+        "widget": st.name, "method": method, "url": redact(url), "headers": dict(headers),
         "body": data.decode("utf-8") if isinstance(data, bytes) else "",
         "status": None, "response": None,
     }
@@ -494,13 +509,15 @@ def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_ty
         record["query"] = dict(query)
     if extra.body_sha256 is not None:
         record["body_sha256"] = extra.body_sha256
-    if auth:
+    if auth:  # "Authenticate With Twilio" replaces URL credentials (requests' rule) [uncertain for Twilio]
         record["headers"]["Authorization"] = f"Basic {env.account_sid}:***"
+    elif user is not None:
+        record["headers"]["Authorization"] = f"Basic {user}:***"
     if target is None:
         record["error"] = refusal
         ex.record_http(record)
         return None, record
-    record["sent_to"] = target
+    record["sent_to"] = redact(target)
     sent_url = _with_query(target, {"bodySHA256": extra.body_sha256} if extra.body_sha256 else {})
     outcome = perform(env.http, method, sent_url, policy=_network(ex), params=query, data=data, headers=headers,
                       auth=(env.account_sid, env.auth_token) if auth else None, shown=url)
