@@ -18,7 +18,8 @@ from tests.unit.engines.studio.studio_kit import GUEST, HOTEL, START, bot_widget
 ROOM = "https://hotel.example.com/img/room.jpg"
 POOL = "https://hotel.example.com/img/pool.jpg"
 SHOWING = [{"uniqueName": "photos", "actions": [
-    {"show": {"body": "Our rooms and pool", "images": [{"label": "Room", "url": ROOM}, {"label": "Pool", "url": POOL}]}},
+    {"show": {"body": "Our rooms and pool",
+              "images": [{"label": "Room", "url": ROOM}, {"label": "Pool", "url": POOL}]}},
     {"say": "Anything else?"}]}]
 
 

@@ -26,8 +26,7 @@ WORKFLOW = "WW" + "1" * 32
 CONVERSATION = "CH" + "c" * 32
 
 
-def _flow(attributes: str = '{"queue": "concierge", "name": "{{trigger.conversation.ChannelAttributes.pre_engagement_data.friendlyName}}"}',
-          trigger: str = "incomingConversationMessage") -> Any:
+def _flow(attributes: str, trigger: str = "incomingConversationMessage") -> Any:
     return make_flow(widget("Agent", "send-to-flex", [{"event": "callComplete"}, {"event": "failedToEnqueue"}],
                             workflow=WORKFLOW, channel="chat", attributes=attributes), trigger=trigger)
 

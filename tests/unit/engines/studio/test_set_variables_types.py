@@ -46,7 +46,8 @@ def test_a_quoted_value_is_text_without_its_quotes() -> None:
 def test_the_counter_idiom_counts() -> None:
     counter = "{% if flow.variables.n %}{{flow.variables.n | plus: 1}}{% else %}0{% endif %}"
     flow = make_flow(
-        widget("Count", "set-variables", [{"event": "next", "next": "Check"}], variables=[{"key": "n", "value": counter}]),
+        widget("Count", "set-variables", [{"event": "next", "next": "Check"}],
+               variables=[{"key": "n", "value": counter}]),
         widget("Check", "split-based-on", [{"event": "noMatch"}, {"event": "match", "next": "Count", "conditions": [
             {"friendly_name": "n", "arguments": ["{{flow.variables.n}}"], "type": "less_than", "value": "3"}]}],
             input="{{flow.variables.n}}"),
