@@ -96,3 +96,20 @@ def test_a_session_conversation_can_start_from_a_conversations_trigger(channel: 
     attributes = execution.flex_tasks[0]["parsed_attributes"]
     assert attributes["channelType"] == channel_type and attributes["customerAddress"] == address
     assert conversation.transcript().handoff["kind"] == "flex"
+
+
+def test_session_conversations_take_the_trigger(tmp_path: Any) -> None:
+    from harness.errors import UsageError
+    from harness.runner.session import Session, SessionOptions
+
+    path = tmp_path / "flow.json"
+    flow = _flow('{"queue": "concierge"}')
+    path.write_text(json.dumps(flow.raw))
+    with Session(SessionOptions(flow=path, clock="2024-05-01T09:00:00Z")) as session:
+        conversation = session.conversation(channel="sms", user=GUEST, trigger="incomingConversationMessage")
+        conversation.say("help")
+        transcript = conversation.transcript().to_dict()
+        [interaction] = transcript["flow"]["interactions"]
+        assert interaction["task_sid"] == transcript["handoff"]["task_sid"]
+        with pytest.raises(UsageError, match="incomingMessage or incomingConversationMessage"):
+            session.conversation(trigger="incomingCall")
