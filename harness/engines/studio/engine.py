@@ -61,6 +61,9 @@ DEFAULT_STEP_LIMIT = 1000
 # Studio runs one level of subflows: a subflow that invokes another fails with Twilio error 81024
 # (https://www.twilio.com/docs/api/errors/81024). Twilio's rule, so not configurable.
 SUBFLOW_NESTING_LIMIT = 1
+#: Which Set Variables values become numbers: any value that renders to a plain number ("rendered", the
+#: default), only numbers written literally in the widget ("written"), or none ("never": all text).
+VARIABLE_NUMBER_MODES = ("rendered", "written", "never")
 ENDED = "Ended"  # transitioned_to of the last Step, as Studio's Steps API shows it [uncertain]
 
 BotSource = Callable[[str], BotPort] | Mapping[str, BotPort]
@@ -200,7 +203,7 @@ class StudioEnvironment:
         """
         if step_limit < 1:
             raise UsageError(f"step_limit must be at least 1, got {step_limit}")
-        _choose("variable_numbers", variable_numbers, ("rendered", "written", "never"))
+        _choose("variable_numbers", variable_numbers, VARIABLE_NUMBER_MODES)
         _choose("bot_expiry_event", bot_expiry_event, ("timeout", "sessionEnded"))
         _choose("interaction_attributes_win", interaction_attributes_win, ("flow", "flex"))
         self.variable_numbers = variable_numbers

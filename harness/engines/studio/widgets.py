@@ -150,11 +150,6 @@ class SetVariables(Widget):
 #: A plain decimal number as a person writes it: no sign but "-", no leading zeros, no exponent, so phone
 #: numbers (`+1555…`), zip codes (`02134`) and SIDs stay text.
 _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
-#: Which Set Variables values become numbers: any value that renders to a plain number ("rendered", the
-#: default), only numbers written literally in the widget ("written"), or none ("never": all text).
-VARIABLE_NUMBER_MODES = ("rendered", "written", "never")
-
-
 def variable_value(rendered: str, written: Any, mode: str, *, as_text: bool = False) -> Any:
     """A Set Variables value: a number when unquoted and numeric (per `mode`), else text without the
     quotes around it (`"5"` → `5` as text, `'hi'` → `hi`). `as_text`: the item's `type` is "string"."""
@@ -387,17 +382,16 @@ class SendToAutopilot(Widget):
         on_call = ex.trigger_kind == "call"
         channel = data["channel"]
         sender = data["from"] or ex.channel_address
-        if (not on_call and channel != "chat" and data["from"] and ex.environment.bot_from_must_match
-                and bare_address(data["from"]) != bare_address(ex.channel_address)):
-            replies = [r for r in turn.replies if r.text]
-            if replies:
-                raise EngineError(
-                    f"the widget's 'from' is {data['from']!r}, not the flow's address {ex.channel_address!r}: "
-                    f"on {channel} Studio sends the bot's messages from the channel address, and Twilio's "
-                    "hand-off guide warns that they fail when 'Send Message From' is changed",
-                    st.where("from"),
-                    hint="leave 'from' as {{flow.channel.address}} (a bot name is for Chat only), or "
-                         "StudioEnvironment(bot_from_must_match=False)")
+        custom_from = (not on_call and channel != "chat" and data["from"] and ex.environment.bot_from_must_match
+                       and bare_address(data["from"]) != bare_address(ex.channel_address))
+        if custom_from and any(reply.text for reply in turn.replies):  # a silent turn has nothing to fail
+            raise EngineError(
+                f"the widget's 'from' is {data['from']!r}, not the flow's address {ex.channel_address!r}: "
+                f"on {channel} Studio sends the bot's messages from the channel address, and Twilio's "
+                "hand-off guide warns that they fail when 'Send Message From' is changed",
+                st.where("from"),
+                hint="leave 'from' as {{flow.channel.address}} (a bot name is for Chat only), or "
+                     "StudioEnvironment(bot_from_must_match=False)")
         for reply in turn.replies:
             text = reply.text or ""
             if not text:
