@@ -496,12 +496,15 @@ class FlowConversation:
             return None
         if self.execution.flex_tasks:
             task = self.execution.flex_tasks[-1]
-            return {"kind": "flex", "widget": task.get("widget"), "attributes": task.get("parsed_attributes"),
+            flex = {"kind": "flex", "widget": task.get("widget"), "attributes": task.get("parsed_attributes"),
                     "workflow_sid": task.get("workflow_sid"),
                     "task_channel": task.get("task_channel_unique_name") or task.get("task_channel_sid"),
                     "queue": task.get("task_queue_friendly_name") or task.get("task_queue_sid"),
                     "queue_sid": task.get("task_queue_sid"), "priority": task.get("priority"),
                     "task_sid": task.get("sid"), "routing": task.get("routing")}
+            if task.get("interaction_sid"):  # Flex Conversations: the Interaction that created the task
+                flex["interaction_sid"] = task["interaction_sid"]
+            return flex
         request = handoff_request(self.execution.steps, self.execution.http_requests,
                                   widget=self.handoff_widget)
         if request is None:

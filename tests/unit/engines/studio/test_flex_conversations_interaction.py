@@ -111,5 +111,6 @@ def test_session_conversations_take_the_trigger(tmp_path: Any) -> None:
         transcript = conversation.transcript().to_dict()
         [interaction] = transcript["flow"]["interactions"]
         assert interaction["task_sid"] == transcript["handoff"]["task_sid"]
+        assert transcript["handoff"]["interaction_sid"] == interaction["sid"]
         with pytest.raises(UsageError, match="incomingMessage or incomingConversationMessage"):
             session.conversation(trigger="incomingCall")
