@@ -525,7 +525,7 @@ def _configured(request: pytest.FixtureRequest, scenario_file: str | Path) -> tu
 
     pool = _pool(request.config)
     loaded = pool.load(_near(request, scenario_file))
-    session = pool.session(options_for(loaded, threshold=pool.threshold)) if loaded.bots else None
+    session = pool.session(options_for(loaded, threshold=pool.threshold, router=pool.router)) if loaded.bots else None
     return loaded, session
 
 

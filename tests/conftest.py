@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
+
+# numpy (the model router) cannot be loaded twice in one process, and pytester's in-process runs drop the
+# modules they import: load it once, before any pytester run.
+with contextlib.suppress(ImportError):
+    import numpy  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("AUTOPILOT_HARNESS_SHARED", ROOT.parent / "shared"))

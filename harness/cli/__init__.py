@@ -32,6 +32,8 @@ def _add_bot_options(p: argparse.ArgumentParser) -> None:
                    help="serve a WSGI app (e.g. a contact center) on 127.0.0.1 for the production URL PROD")
     p.add_argument("--clock", default=None, metavar="ISO", help="start the clock at this instant (UTC)")
     p.add_argument("--threshold", type=float, default=None, help="routing confidence threshold")
+    p.add_argument("--router", default=None, metavar="model|lexical",  # checked when the bot is trained
+                   help="the router (default: [tool.autopilot-harness] router above the bot, else model)")
 
 
 def _fraction(text: str) -> float:

@@ -38,6 +38,7 @@ def options_from_args(args: argparse.Namespace) -> SessionOptions:
         functions=[Path(f) for f in args.functions],
         clock=args.clock,
         threshold=args.threshold if args.threshold is not None else _configured_threshold(bots, flow),
+        router=getattr(args, "router", None),
     )
     if args.auth_token:
         options.auth_token = args.auth_token

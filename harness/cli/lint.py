@@ -200,9 +200,10 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     # The lint table comes from the pyproject.toml the files belong to, not the working directory's.
     config = load_config(files=files).with_disabled(getattr(args, "disable", None) or [])
     threshold = getattr(args, "threshold", None)
+    settings = read_settings(find_pyproject(files))
     if threshold is None:  # the same default `run`, chat and pytest route with
-        threshold = read_settings(find_pyproject(files)).threshold
-    config = replace(config, threshold=threshold)
+        threshold = settings.threshold
+    config = replace(config, threshold=threshold, router=settings.router, min_score=settings.min_score)
     bots = _load_bots(getattr(args, "bot", None) or [])
     named = {Path(item) for item in args.files}
     reports = []

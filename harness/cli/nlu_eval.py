@@ -32,6 +32,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=fraction, default=None,
                    help="routing confidence threshold (0 to 1); default: [tool.autopilot-harness] threshold "
                         "of the nearest pyproject.toml")
+    p.add_argument("--router", action="append", default=None, metavar="model|lexical",
+                   help="the router to evaluate (default: [tool.autopilot-harness] router, else model); "
+                        "repeat it to compare routers on the same folds, e.g. --router model --router lexical")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
@@ -72,13 +75,13 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
                   f"{', '.join(repr(t) for t in unknown)} {'is not a task' if len(unknown) == 1 else 'are not tasks'}"
                   f" of {assistant.path}; those rows count as misses", file=sys.stderr)
         extra += rows
-    threshold = args.threshold
-    if threshold is None:  # the same default `run`, chat and pytest route with
-        from harness.runner.settings import find_pyproject, read_settings
+    from harness.runner.settings import find_pyproject, read_settings
 
-        threshold = read_settings(find_pyproject([args.schema])).threshold
-    report = nlu_eval.evaluate(assistant, folds=None if args.leave_one_out else (args.folds or DEFAULT_FOLDS),
-                               extra=extra, threshold=threshold)
+    settings = read_settings(find_pyproject([args.schema]))  # the same defaults `run`, chat and pytest use
+    threshold = settings.threshold if args.threshold is None else args.threshold
+    report = nlu_eval.compare(assistant, args.router or [settings.router],
+                              folds=None if args.leave_one_out else (args.folds or DEFAULT_FOLDS),
+                              extra=extra, threshold=threshold, min_score=settings.min_score)
     if args.out:
         try:
             written = nlu_eval.write_outputs(report, Path(args.out))

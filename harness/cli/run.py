@@ -45,6 +45,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--threshold", type=fraction, default=None,
                         help="routing confidence threshold (0 to 1) for files that set none; default: "
                              "[tool.autopilot-harness] threshold")
+    parser.add_argument("--router", default=None, metavar="model|lexical",
+                        help="the router bots are trained with (default: [tool.autopilot-harness] router "
+                             "above each bot, else model)")
     coverage = parser.add_argument_group("coverage (issue 6 §2; the same report as `autopilot-harness coverage`)")
     coverage.add_argument("--coverage", action="store_true",
                           help="after the run, report the tasks, samples, fields, questions, widgets and "
@@ -80,6 +83,10 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     # Bad input is found before anything runs (exit 2): -k, pyproject.toml, unwritable output files.
     select = selector(args.keyword, args.tag)
+    if args.router is not None:
+        from harness.engines.autopilot.routers import router_class
+
+        router_class(args.router)  # an unknown name is bad input (exit 2), before anything runs
     settings = read_settings(find_pyproject(args.paths))
     outputs = [("--junit", args.junit), ("--json", args.json), ("--coverage-out", args.coverage_out)]
     for option, target in outputs:
@@ -90,7 +97,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     suite = run_suite(args.paths, update_golden=args.update_golden, require_golden=args.require_golden,
                       select=select, progress=progress,
                       threshold=threshold, case_checks=case_checks(pact_mode=args.pact_mode),
-                      pattern=settings.scenario_glob)
+                      pattern=settings.scenario_glob, router=args.router)
     progress.finish()
     _print_failures(suite, out)
     if not args.quiet:

@@ -108,6 +108,8 @@ class LintConfig:
     # AP104 routes samples with this confidence threshold: `[tool.autopilot-harness] threshold` or
     # `lint --threshold`, so lint judges samples as `run`, chat and pytest route them (None: the default).
     threshold: float | None = None
+    router: str | None = None  # `[tool.autopilot-harness] router` (None: the default router)
+    min_score: float | None = None  # `[tool.autopilot-harness] min_score` (None: the router's default)
     # The folder of the pyproject.toml the patterns came from: `per-file-disable` globs are relative to it,
     # whatever the working directory and however the file was typed (relative, absolute, `../x`).
     root: Path | None = None
@@ -316,7 +318,8 @@ def lint_assistant(assistant: Assistant, *, flows: Sequence[Flow] = (), config: 
     if find.wants("AP103"):
         _duplicate_samples(assistant, find)
     if route_samples and find.wants("AP104"):
-        _misrouted_samples(assistant, find, threshold=find.config.threshold)
+        _misrouted_samples(assistant, find, threshold=find.config.threshold, router=find.config.router,
+                           min_score=find.config.min_score)
     if find.wants("AP105"):
         _ends_early(assistant, flow_tasks, find)
     return find.findings
@@ -369,13 +372,19 @@ def without_samples(assistant: Assistant, held_out: set[tuple[int, int]]) -> Ass
     return replace(assistant, tasks=tasks)
 
 
-def _misrouted_samples(assistant: Assistant, find: _Finder, *, threshold: float | None = None) -> None:
+def _misrouted_samples(assistant: Assistant, find: _Finder, *, threshold: float | None = None,
+                       router: str | None = None, min_score: float | None = None) -> None:
     """AP104: route each sample with a model trained without it — leave-one-out, or 10-fold for large
     bots (`MAX_LEAVE_ONE_OUT`) — and report where it goes instead."""
     from harness.engines.autopilot.runtime import AutopilotRuntime
     from harness.errors import EngineError
 
-    runtime = AutopilotRuntime() if threshold is None else AutopilotRuntime(threshold=threshold)
+    options: dict[str, Any] = {"min_score": min_score}
+    if threshold is not None:
+        options["threshold"] = threshold
+    if router:
+        options["router"] = router
+    runtime = AutopilotRuntime(**options)
     total = sum(len(t.samples) for t in assistant.tasks)
     folds = None if total <= MAX_LEAVE_ONE_OUT else LARGE_BOT_FOLDS
     how = "when trained without it" if folds is None else \

@@ -6,7 +6,9 @@ held-out sample — tags filled with a value of their field type — is routed. 
 with enough confidence is predicted as `(none)`: Autopilot would run the fallback.
 
 Outputs: per-task precision / recall / F1, a confusion matrix (text table and SVG), the most confused
-pairs with their samples, the confidence histogram (SVG), and the samples exported as labelled data.
+pairs with their samples, the confidence histogram (SVG) with the expected calibration error, and the
+samples exported as labelled data. `router` picks the router (`model`, the default, or `lexical`);
+`compare` evaluates several on the same folds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.engines.autopilot.routers import DEFAULT_ROUTER
 from harness.errors import SchemaError, UsageError
 from harness.insight.lint_rules import (
     LARGE_BOT_FOLDS,
@@ -32,6 +35,7 @@ from harness.models.assistant import Assistant, task_target
 from harness.sources import load_source, read_text
 
 NONE_LABEL = "(none)"
+CALIBRATION_BINS = 10
 # Labels of extra utterances that mean "the bot should fall back" (out of scope): this word, the fallback
 # task's name (`fallback_labels`) or an empty label. They count as correct when nothing routes.
 FALLBACK_LABEL = "fallback"
@@ -98,10 +102,32 @@ class Evaluation:
             (right if p.correct else wrong)[index] += 1
         return right, wrong
 
+    def calibration(self, bins: int = CALIBRATION_BINS) -> list[dict[str, float | int]]:
+        """The reliability curve: per confidence bin [i/bins, (i+1)/bins), its count, mean confidence and
+        accuracy (empty bins left out)."""
+        grouped: list[list[Prediction]] = [[] for _ in range(bins)]
+        for p in self.predictions:
+            grouped[min(int(max(p.confidence, 0.0) * bins), bins - 1)].append(p)
+        return [{"bin": n / bins, "count": len(group),
+                 "confidence": round(sum(p.confidence for p in group) / len(group), 4),
+                 "accuracy": round(sum(p.correct for p in group) / len(group), 4)}
+                for n, group in enumerate(grouped) if group]
+
+    @property
+    def expected_calibration_error(self) -> float:
+        """ECE: the mean gap |accuracy − confidence| over the confidence bins, weighted by their counts
+        (0 = the confidence is how often the router is right; a fallback counts with confidence 0)."""
+        total = len(self.predictions)
+        if not total:
+            return 0.0
+        return sum(b["count"] / total * abs(b["accuracy"] - b["confidence"]) for b in self.calibration())
+
     def to_dict(self) -> dict[str, Any]:
         right, wrong = self.histogram()
         return {
             "accuracy": round(self.accuracy, 4), "macro_f1": round(self.macro_f1, 4),
+            "expected_calibration_error": round(self.expected_calibration_error, 4),
+            "calibration": self.calibration(),
             "tasks": [{"task": s.task, "precision": round(s.precision, 4), "recall": round(s.recall, 4),
                        "f1": round(s.f1, 4), "support": s.support} for s in self.scores],
             "labels": self.labels, "confusion_matrix": self.matrix,
@@ -120,26 +146,55 @@ class NluReport:
     cross_validation: Evaluation
     extra: Evaluation | None = None
     note: str | None = None  # e.g. why leave-one-out ran as k-fold
+    router: str = DEFAULT_ROUTER
+    compared: list[NluReport] = field(default_factory=list)  # other routers on the same folds (`compare`)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"assistant": self.assistant, "method": self.method,
+        data: dict[str, Any] = {"assistant": self.assistant, "method": self.method, "router": self.router,
                                 "cross_validation": self.cross_validation.to_dict()}
         if self.note:
             data["note"] = self.note
         if self.extra is not None:
             data["extra"] = self.extra.to_dict()
+        if self.compared:
+            data["comparison"] = [_summary(r) for r in (self, *self.compared)]
         return data
+
+
+def _summary(report: NluReport) -> dict[str, Any]:
+    """One router's headline numbers (the comparison table)."""
+    row: dict[str, Any] = {"router": report.router}
+    for name, ev in (("cross_validation", report.cross_validation), ("extra", report.extra)):
+        if ev is not None:
+            row[name] = {"accuracy": round(ev.accuracy, 4), "macro_f1": round(ev.macro_f1, 4),
+                         "expected_calibration_error": round(ev.expected_calibration_error, 4)}
+    return row
 
 
 # --- evaluation ----------------------------------------------------------------------------------------
 
 
+def compare(assistant: Assistant, routers: Sequence[str], *, folds: int | None = 5,
+            extra: Sequence[tuple[str, str]] = (), threshold: float | None = None,
+            min_score: float | None = None) -> NluReport:
+    """`evaluate` with each router on the same folds: the first router's report, the others in `compared`."""
+    reports = [evaluate(assistant, folds=folds, extra=extra, threshold=threshold, router=name, min_score=min_score)
+               for name in dict.fromkeys(routers)]
+    reports[0].compared = reports[1:]
+    return reports[0]
+
+
 def evaluate(assistant: Assistant, *, folds: int | None = 5, extra: Sequence[tuple[str, str]] = (),
-             threshold: float | None = None) -> NluReport:
-    """Cross-validate (`folds=None`: leave-one-out); `extra` (text, task) pairs go to the full model."""
+             threshold: float | None = None, router: str | None = None,
+             min_score: float | None = None) -> NluReport:
+    """Cross-validate (`folds=None`: leave-one-out); `extra` (text, task) pairs go to the full model.
+    `min_score` None: the router's default."""
     from harness.engines.autopilot.runtime import AutopilotRuntime
 
-    runtime = AutopilotRuntime() if threshold is None else AutopilotRuntime(threshold=threshold)
+    options: dict[str, Any] = {"router": router or DEFAULT_ROUTER, "min_score": min_score}
+    if threshold is not None:
+        options["threshold"] = threshold
+    runtime = AutopilotRuntime(**options)
     total = sum(len(task.samples) for task in assistant.tasks)
     if not total:
         raise UsageError(f"{assistant.path}: the assistant has no samples to evaluate")
@@ -186,7 +241,7 @@ def evaluate(assistant: Assistant, *, folds: int | None = 5, extra: Sequence[tup
                 predicted = NONE_LABEL if predicted in falls_back else predicted
             extra_predictions.append(Prediction(text, gold, predicted, float(routing.confidence)))
         extra_eval = score(extra_predictions, labels)
-    return NluReport(assistant.unique_name, method, cv, extra_eval, note)
+    return NluReport(assistant.unique_name, method, cv, extra_eval, note, router=runtime.router)
 
 
 def score(predictions: list[Prediction], labels: Sequence[str]) -> Evaluation:
@@ -269,7 +324,7 @@ def export_samples(assistant: Assistant, path: Path) -> int:
 
 
 def report_text(report: NluReport) -> str:
-    lines = [f"NLU evaluation of {report.assistant} ({report.method})"]
+    lines = [f"NLU evaluation of {report.assistant} ({report.method})", f"router: {report.router}"]
     if report.note:
         lines.append(f"note: {report.note}")
     for title, ev in (("cross-validation", report.cross_validation), ("extra utterances", report.extra)):
@@ -287,9 +342,23 @@ def report_text(report: NluReport) -> str:
             for gold, predicted, count, examples in pairs:
                 lines.append(f"    {gold} → {predicted}: {count}  e.g. " + "; ".join(repr(e) for e in examples))
         right, wrong = ev.histogram()
-        lines += ["", "  confidence   correct  wrong"]
+        accuracy = {b["bin"]: b["accuracy"] for b in ev.calibration()}
+        lines += ["", f"  calibration: expected calibration error {ev.expected_calibration_error:.3f} "
+                      "(mean |accuracy − confidence| over the bins; 0 is perfect)",
+                  "  confidence   correct  wrong  accuracy"]
         for n, (r, w) in enumerate(zip(right, wrong, strict=True)):
-            lines.append(f"    {n / 10:.1f}–{(n + 1) / 10:.1f}   {r:7d} {w:6d}  {'#' * r}{'x' * w}")
+            shown = f"{accuracy[n / 10]:8.2f}" if r + w else " " * 8
+            lines.append(f"    {n / 10:.1f}–{(n + 1) / 10:.1f}   {r:7d} {w:6d} {shown}  {'#' * r}{'x' * w}".rstrip())
+    if report.compared:
+        lines += ["", "routers compared on the same folds",
+                  f"  {'router':<10} {'accuracy':>8} {'macro F1':>8} {'ECE':>6}"
+                  + (f" {'extra acc':>9} {'extra ECE':>9}" if report.extra is not None else "")]
+        for other in (report, *report.compared):
+            cv = other.cross_validation
+            row = f"  {other.router:<10} {cv.accuracy:8.1%} {cv.macro_f1:8.3f} {cv.expected_calibration_error:6.3f}"
+            if other.extra is not None:
+                row += f" {other.extra.accuracy:9.1%} {other.extra.expected_calibration_error:9.3f}"
+            lines.append(row)
     return "\n".join(lines) + "\n"
 
 
@@ -341,7 +410,7 @@ def histogram_svg(ev: Evaluation, *, width: int = 420, height: int = 200) -> str
     left, bottom, bar = 30, height - 30, (width - 40) / len(right)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10" role="img">',
-             "<title>Confidence histogram</title>",
+             f"<title>Confidence histogram (expected calibration error {ev.expected_calibration_error:.3f})</title>",
              f'<line x1="{left}" y1="{bottom}" x2="{width - 5}" y2="{bottom}" stroke="#333"/>']
     scale = (bottom - 15) / peak
     for n, (r, w) in enumerate(zip(right, wrong, strict=True)):

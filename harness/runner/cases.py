@@ -91,7 +91,7 @@ def is_input_problem(error: HarnessError) -> bool:
 
 def _start(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario) -> Session:
     try:
-        return pool.session(options_for(scenario_file, scenario, threshold=pool.threshold))
+        return pool.session(options_for(scenario_file, scenario, threshold=pool.threshold, router=pool.router))
     except HarnessError as err:
         raise _StartFailed(err) from None
 

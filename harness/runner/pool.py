@@ -24,10 +24,11 @@ from harness.runner.session import DEFAULT_AUTH_TOKEN, Session, SessionOptions
 
 
 def options_for(scenario_file: ScenarioFile, scenario: Scenario | None = None, *,
-                threshold: float | None = None) -> SessionOptions:
+                threshold: float | None = None, router: str | None = None) -> SessionOptions:
     """The session a scenario file needs (its paths are already resolved by the loader).
 
-    `threshold` is the default from `[tool.autopilot-harness]`, used when the file sets none. `scenario`
+    `threshold` is the default from `[tool.autopilot-harness]`, used when the file sets none; `router` is
+    `run --router` (None: the pyproject's choice, see `routing_settings`). `scenario`
     is accepted for symmetry: today every scenario of a file shares the file's configuration.
     """
     del scenario  # per-scenario settings (channel, user, memory) belong to the conversation, not the session
@@ -47,6 +48,7 @@ def options_for(scenario_file: ScenarioFile, scenario: Scenario | None = None, *
         auth_token=scenario_file.auth_token or DEFAULT_AUTH_TOKEN,
         clock=scenario_file.clock,
         threshold=scenario_file.threshold if scenario_file.threshold is not None else threshold,
+        router=router,
     )
 
 
@@ -79,6 +81,8 @@ def _options_key(options: SessionOptions) -> tuple[Any, ...]:
         options.auth_token,
         options.clock,
         options.threshold,
+        options.router,
+        options.min_score,
     )
 
 
@@ -96,8 +100,10 @@ class SessionPool:
     needing it get the same error without trying again. `case_checks` run after each case's conversation.
     """
 
-    def __init__(self, *, threshold: float | None = None, case_checks: Sequence[CaseCheck] = ()) -> None:
+    def __init__(self, *, threshold: float | None = None, case_checks: Sequence[CaseCheck] = (),
+                 router: str | None = None) -> None:
         self.threshold = threshold
+        self.router = router
         self.case_checks = tuple(case_checks)
         self._sessions: dict[tuple[Any, ...], Session] = {}
         self._broken: dict[tuple[Any, ...], HarnessError] = {}

@@ -42,6 +42,26 @@ class SessionOptions:
     auth_token: str = DEFAULT_AUTH_TOKEN
     clock: str | None = None
     threshold: float | None = None
+    router: str | None = None  # None: [tool.autopilot-harness] router above the bots, else the default
+    min_score: float | None = None  # None: [tool.autopilot-harness] min_score, else the router's default
+
+
+def routing_settings(options: SessionOptions) -> tuple[str, float | None]:
+    """The router and min_score a session trains its bots with: the options (`run --router` reaches them
+    through the runner), then `[tool.autopilot-harness]` of the pyproject.toml nearest above the bot files
+    (as chat reads threshold)."""
+    router, min_score = options.router, options.min_score
+    if router is None or min_score is None:
+        from harness.runner.settings import find_pyproject, read_settings
+
+        files = [path for path in options.bots.values() if Path(path).exists()]
+        settings = read_settings(find_pyproject(files)) if files else None
+        if settings is not None:
+            router = router or settings.router
+            min_score = settings.min_score if min_score is None else min_score
+    from harness.engines.autopilot.routers import DEFAULT_ROUTER
+
+    return router or DEFAULT_ROUTER, min_score
 
 
 def parse_url_map(items: Sequence[str]) -> dict[str, str]:
@@ -137,6 +157,7 @@ class Session:
                                   "auth_token": self.options.auth_token, "http": self.http}
         if self.options.threshold is not None:
             kwargs["threshold"] = self.options.threshold
+        kwargs["router"], kwargs["min_score"] = routing_settings(self.options)
         self.runtime = AutopilotRuntime(**kwargs)
         for sid, assistant in self.assistants.items():
             self.trained[sid] = self.runtime.train(assistant)

@@ -7,6 +7,8 @@ naming pyproject.toml and the key (never a traceback later, in the middle of a r
     [tool.autopilot-harness]
     scenario_glob = "*.scenario.yaml"   # which YAML files are scenario files (fnmatch on the file name)
     threshold = 0.4                     # routing confidence threshold for files that set none
+    router = "model"                    # the router: "model" (default) or "lexical" (docs/routing.md)
+    min_score = 0.15                    # the router's score floor (the model: the out-of-scope score)
     openapi_dir = "specs/twilio-oai"    # Twilio OpenAPI specs for the twilio_fake fixture (relative to here)
 
 Standard library only: the pytest plugin calls this while collecting, and must start fast.
@@ -30,6 +32,11 @@ OPENAPI_ENV = "AUTOPILOT_HARNESS_OPENAPI"
 # present and nothing else is configured.
 SHARED_OPENAPI = Path("..") / "shared" / "real" / "openapi"
 
+# The routers by name: harness.engines.autopilot.routers keeps the same two (a test checks), so this
+# module — read while pytest collects — need not import the engines.
+ROUTER_NAMES = ("model", "lexical")
+DEFAULT_ROUTER = "model"
+
 __all__ = ["DEFAULT_GLOB", "OPENAPI_ENV", "Settings", "find_pyproject", "openapi_dir", "read_settings"]
 
 
@@ -41,6 +48,8 @@ class Settings:
     source: Path | None = None  # the pyproject.toml read, None without one
     scenario_glob: str = DEFAULT_GLOB
     threshold: float | None = None
+    router: str = DEFAULT_ROUTER
+    min_score: float | None = None  # None: the router's own default
     openapi_dir: Path | None = None  # as configured, resolved against `root`
     raw: Mapping[str, Any] | None = None  # the whole table (sub-tables such as `lint` included)
 
@@ -83,11 +92,19 @@ def read_settings(pyproject: Path | None, *, root: Path | None = None) -> Settin
     if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)
                                   or not 0 <= threshold <= 1):
         raise _bad(pyproject, "threshold", "a number from 0 to 1", threshold)
+    router = table.get("router", DEFAULT_ROUTER)
+    if router not in ROUTER_NAMES:
+        raise _bad(pyproject, "router", " or ".join(f'"{name}"' for name in ROUTER_NAMES), router)
+    min_score = table.get("min_score")
+    if min_score is not None and (isinstance(min_score, bool) or not isinstance(min_score, int | float)
+                                  or not 0 <= min_score <= 1):
+        raise _bad(pyproject, "min_score", "a number from 0 to 1", min_score)
     openapi = table.get("openapi_dir")
     if openapi is not None and (not isinstance(openapi, str) or not openapi.strip()):
         raise _bad(pyproject, "openapi_dir", "a folder path (a string)", openapi)
     return Settings(root=base, source=pyproject, scenario_glob=glob,
-                    threshold=float(threshold) if threshold is not None else None,
+                    threshold=float(threshold) if threshold is not None else None, router=router,
+                    min_score=float(min_score) if min_score is not None else None,
                     openapi_dir=(base / openapi) if openapi else None, raw=dict(table))
 
 

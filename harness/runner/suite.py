@@ -29,17 +29,18 @@ def run_suite(
     paths: Sequence[str | Path], *, update_golden: bool = False, require_golden: bool = False,
     select: Select | None = None,
     progress: Progress | None = None, threshold: float | None = None, case_checks: Sequence[CaseCheck] = (),
-    pattern: str = f"*{SCENARIO_SUFFIX}",
+    pattern: str = f"*{SCENARIO_SUFFIX}", router: str | None = None,
 ) -> SuiteResult:
     """Collect and run every scenario under `paths`. A file that cannot be loaded becomes one "error"
     result (file:line:column, no traceback) and the rest still runs. Raises UsageError for a missing path.
     `case_checks` run after each case (the faces pass `harness.contracts.scenario_runs.case_checks()`).
-    `pattern` picks the scenario files inside folders (`[tool.autopilot-harness] scenario_glob`).
+    `pattern` picks the scenario files inside folders (`[tool.autopilot-harness] scenario_glob`); `router`
+    overrides the pyproject's router for every session (`run --router`).
     """
     files = collect_files(paths, pattern=pattern)
     suite = SuiteResult()
     clock = time.perf_counter()
-    with SessionPool(threshold=threshold, case_checks=case_checks) as pool:
+    with SessionPool(threshold=threshold, case_checks=case_checks, router=router) as pool:
         for path in files:
             shown = display_path(path)
             try:

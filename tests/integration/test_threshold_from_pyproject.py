@@ -32,12 +32,13 @@ def test_chat_takes_the_threshold_of_the_pyproject_above_the_bot(tmp_path: Path,
 
 
 def test_chat_routes_with_it(tmp_path: Path, monkeypatch, capsys) -> None:
-    bot = _project(tmp_path, 0.99)
+    bot = _project(tmp_path, 1.0)
     monkeypatch.chdir(tmp_path)
-    # "soup table" scores two tasks (confidence 0.34): the 0.99 threshold sends it to the fallback.
+    # "soup table" is no sample (a scored match is at most 0.99 sure): the 1.0 threshold sends it to the
+    # fallback.
     assert main(["chat", "--bot", str(bot), "--say", "soup table", "--json"]) == 0
     turn = json.loads(capsys.readouterr().out)["turns"][0]
-    assert turn["task"] == "fallback" and "below the threshold 0.99" in turn["routing_note"]
+    assert turn["task"] == "fallback" and "below the threshold 1.0" in turn["routing_note"]
 
 
 def test_nlu_eval_reads_it_and_the_option_overrides(tmp_path: Path, capsys) -> None:

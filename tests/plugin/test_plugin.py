@@ -143,13 +143,14 @@ def test_json_results_name_broken_files(pytester: pytest.Pytester) -> None:
 
 
 def test_pyproject_settings_glob_and_threshold(pytester: pytest.Pytester) -> None:
-    pytester.makepyprojecttoml('[tool.autopilot-harness]\nscenario_glob = "*.convo.yaml"\nthreshold = 0.99\n')
+    # 1.0: only an exact sample is that sure (a scored match is at most 0.99, docs/routing.md).
+    pytester.makepyprojecttoml('[tool.autopilot-harness]\nscenario_glob = "*.convo.yaml"\nthreshold = 1.0\n')
     (pytester.path / "chat.convo.yaml").write_text(
         f"bot: {HOSPITALITY_BOT}\nscenarios:\n  - name: near miss\n    turns:\n"
         "      - user: could you send towels up\n        expect: {task: get_quantity}\n", encoding="utf-8")
     (pytester.path / "ignored.scenario.yaml").write_text("not: collected\n", encoding="utf-8")
     result = run(pytester, "-v")
-    result.assert_outcomes(failed=1)  # 0.86 passes the default threshold, not 0.99
+    result.assert_outcomes(failed=1)  # 0.99 passes the default threshold, not 1.0
     result.stdout.fnmatch_lines(["*chat.convo.yaml::near miss FAILED*",
                                  '*task: expected "get_quantity", got "fallback"*'])
     assert "ignored.scenario.yaml" not in result.stdout.str()

@@ -325,6 +325,12 @@ class Router:
         if not scored:
             note = "empty input" if not norm else "no sample shares a word with the input"
             return Routing(None, 0.0, "", {}, ranking, "none", note)
+        return self._decide(norm, scored, slot_values, ranking)
+
+    def _decide(self, norm: str, scored: list[tuple[int, float, int]],
+                slot_values: dict[str, list[tuple[int, int, str]]], ranking: tuple[Ranked, ...]) -> Routing:
+        """The scored decision: the best task, or none below `min_score` / `threshold` (a subclass with
+        another confidence overrides this)."""
         best_task, p1, best_sample = scored[0]
         p2 = scored[1][1] if len(scored) > 1 else 0.0
         confidence = round((p1 - p2) / p1, 6) if p1 > 0 else 0.0

@@ -5,7 +5,8 @@
     dialogue = bot.start(channel="sms", user="+15555550100")
     dialogue.send("I need towels").texts   # ["How many would you like?"]
 
-"Training" builds the router's indexes (docs/autopilot-engine.md); it is cheap and done once per assistant.
+"Training" builds the router (docs/routing.md: `router="model"`, the default, or `"lexical"`); it is cheap and
+done once per assistant.
 `TrainedAssistant` satisfies the Studio engine's BotPort protocol, so a flow's Autopilot widget drives it.
 """
 
@@ -20,7 +21,8 @@ import requests
 from harness.clock import Clock, FixedClock
 from harness.engines.autopilot.dialogue import Dialogue
 from harness.engines.autopilot.field_resolver import FieldResolver
-from harness.engines.autopilot.router import Router, Routing
+from harness.engines.autopilot.router import Routing
+from harness.engines.autopilot.routers import DEFAULT_ROUTER, router_class
 from harness.engines.autopilot.webhooks import WebhookClient
 from harness.engines.twilio.urlmap import UrlMap
 from harness.models.assistant import Assistant, task_target
@@ -47,11 +49,16 @@ class AutopilotRuntime:
         sign_requests: bool = True,
         sign_local_url: bool = False,
         timeout: float | None = None,  # None: $AUTOPILOT_HARNESS_WEBHOOK_DEADLINE, else WEBHOOK_DEADLINE_SECONDS
+        router: str = DEFAULT_ROUTER,
+        min_score: float | None = None,
     ) -> None:
         self.clock: Clock = clock or FixedClock()
         self.url_map = url_map if isinstance(url_map, UrlMap) else UrlMap(url_map)
         self.account_sid = account_sid
         self.threshold = threshold
+        self.router = router
+        self.router_class = router_class(router)  # an unknown name fails here, before any training
+        self.min_score = min_score  # None: the router's own default
         self.sids = sids or SidFactory()
         self.webhooks = WebhookClient(
             url_map=self.url_map, auth_token=auth_token, timeout=timeout, sign=sign_requests,
@@ -74,7 +81,9 @@ class TrainedAssistant:
         self.sid = assistant.sid or _stable_sid("UA", assistant.unique_name)
         self.resolver = FieldResolver(assistant, runtime.clock)
         fallback = task_target(assistant.defaults.fallback or "") or None
-        self.router = Router(assistant, resolver=self.resolver, threshold=threshold, fallback_task=fallback)
+        options = {} if runtime.min_score is None else {"min_score": runtime.min_score}
+        self.router = runtime.router_class(assistant, resolver=self.resolver, threshold=threshold,
+                                           fallback_task=fallback, **options)
 
     def start(self, *, channel: str = "sms", user: str = "+15555550100", memory: Mapping[str, Any] | None = None,
               target_task: str | None = None, assistant_sid: str | None = None,
