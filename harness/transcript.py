@@ -57,10 +57,20 @@ class FlowRecord:
     ended: bool = False
     status: str = "active"
     execution_sid: str | None = None
+    # Flex Interactions (Send to Flex under Flex Conversations): the resource plus `task_sid`, the task
+    # it created (also in flex_tasks, whose entry names `interaction_sid`).
+    interactions: tuple[dict[str, Any], ...] = ()
 
     @property
     def path(self) -> tuple[str, ...]:
         return tuple(s["widget"] for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data; `interactions` only when there are some (transcripts without them stay as they were)."""
+        data = asdict(self)
+        if not self.interactions:
+            del data["interactions"]
+        return data
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ class Transcript:
             "final_memory": self.final_memory,
         }
         if self.flow is not None:
-            data["flow"] = asdict(self.flow)
+            data["flow"] = self.flow.to_dict()
         if self.handoff is not None:
             data["handoff"] = self.handoff
         if self.meta:

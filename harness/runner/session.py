@@ -272,12 +272,17 @@ class Session:
         raise UsageError(f"no bot for assistant SID {sid!r} (known: {known})")
 
     def conversation(self, *, channel: str = "sms", user: str | None = None, target_task: str | None = None,
-                     memory: Mapping[str, Any] | None = None, handoff_widget: str | None = None
-                     ) -> BotConversation | FlowConversation:
+                     memory: Mapping[str, Any] | None = None, handoff_widget: str | None = None,
+                     trigger: str = "incomingMessage") -> BotConversation | FlowConversation:
         """One user's conversation: through the flow when the session has one, else with the bot.
 
         `handoff_widget` names the HTTP Request widget whose request is the flow's HTTP hand-off
-        (`FlowConversation.handoff`); without it the default rule picks one."""
+        (`FlowConversation.handoff`); without it the default rule picks one. `trigger`: how the user's
+        messages reach the flow — "incomingMessage" (Messaging, Programmable Chat) or
+        "incomingConversationMessage" (Conversations, e.g. Flex Conversations)."""
+        if trigger not in MESSAGE_TRIGGERS:
+            raise UsageError(f"trigger {trigger!r}: a conversation's messages arrive as "
+                             f"{' or '.join(MESSAGE_TRIGGERS)}")
         if self.flow is not None:
             if target_task or memory:
                 raise UsageError(
@@ -285,7 +290,9 @@ class Session:
                     "Autopilot widget's target_task and memory_parameters decide them",
                     hint="set them on the widget in the flow, or drop the flow for this scenario")
             return FlowConversation(self.flow, channel=channel, user=user or default_user(channel),
-                                    handoff_widget=handoff_widget)
+                                    handoff_widget=handoff_widget, trigger=trigger)
+        if trigger != "incomingMessage":
+            raise UsageError(f"trigger {trigger!r} needs a Studio flow: without one the user talks to the bot")
         return BotConversation(self.bot(None), channel=channel, user=user or default_user(channel),
                                target_task=target_task, memory=memory)
 
@@ -351,6 +358,10 @@ class BotConversation:
 
 
 TWILIO_NUMBER = "+15005550006"  # the Twilio side of the conversation (Twilio's magic test number)
+#: The Studio triggers a user's message can fire (reference/studio.md §2.1).
+MESSAGE_TRIGGERS = ("incomingMessage", "incomingConversationMessage")
+# A Conversations message's `Source` per channel (trigger.conversation.Source) [uncertain for chat: "SDK"].
+CONVERSATION_SOURCES = {"sms": "SMS", "whatsapp": "WHATSAPP", "messenger": "MESSENGER", "chat": "SDK"}
 # Flex's channel_type for each conversation channel (ChannelAttributes.channel_type): webchat is "web".
 FLEX_CHANNEL_TYPES = {"chat": "web", "messenger": "facebook"}
 
@@ -358,9 +369,11 @@ FLEX_CHANNEL_TYPES = {"chat": "web", "messenger": "facebook"}
 class FlowConversation:
     """One user talking through a Studio flow: each message is an inbound message to the flow."""
 
-    def __init__(self, loaded: Any, *, channel: str, user: str, handoff_widget: str | None = None) -> None:
+    def __init__(self, loaded: Any, *, channel: str, user: str, handoff_widget: str | None = None,
+                 trigger: str = "incomingMessage") -> None:
         self._loaded = loaded
         self.handoff_widget = handoff_widget
+        self.trigger = trigger
         self._channel = channel
         self._user = user
         self._sids = loaded.environment.sids
@@ -373,17 +386,29 @@ class FlowConversation:
         self._last_memory: dict[str, Any] = {}
         self._dialogue_ended = False
         self._dialogues: dict[str, dict[str, Any]] = {}  # dialogue SID → {"sid", "ended", "final_memory"}
-        self.chat_hosted = channel == "chat" or _flex_hosted(loaded.flow)
+        self.chat_hosted = trigger == "incomingMessage" and (channel == "chat" or _flex_hosted(loaded.flow))
+        # The Conversation (CH…) and participant (MB…) of a Conversations trigger; drawn only for one, so
+        # the SIDs of other conversations do not move.
+        conversations = trigger == "incomingConversationMessage"
+        self._conversation = self._sids.make("CH") if conversations else ""
+        self._participant = self._sids.make("MB") if conversations else ""
 
     @property
     def contact(self) -> str:
         return f"whatsapp:{self._user}" if self._channel == "whatsapp" and ":" not in self._user else self._user
 
     def inbound_payload(self, text: str) -> dict[str, Any]:
-        """What Twilio posts for a message on this channel (trigger.message.*) [uncertain for chat]."""
+        """What Twilio posts for a message on this channel (trigger.message.*, or trigger.conversation.*
+        under a Conversations trigger) [uncertain for chat]."""
         payload: dict[str, Any] = {"Body": text, "To": TWILIO_NUMBER}
         if self._channel == "whatsapp":
             payload["To"] = f"whatsapp:{TWILIO_NUMBER}"
+        if self.trigger == "incomingConversationMessage":
+            # Conversations' onMessageAdded: the author, the conversation and participant, the source.
+            payload.update({"Author": self.contact, "ConversationSid": self._conversation,
+                            "ParticipantSid": self._participant,
+                            "Source": CONVERSATION_SOURCES.get(self._channel, "SDK")})
+            return payload
         if self.chat_hosted:
             # Flex messaging reaches Studio through a Programmable Chat channel: the trigger carries the
             # channel and its attributes (the guide's `{{trigger.message.ChannelAttributes.from}}`).
@@ -398,8 +423,10 @@ class FlowConversation:
     def say(self, text: str) -> Turn:
         check_utterance(text)  # the flow's trigger or waiting widget never sees a refused message
         before = self.execution
-        execution = self._loaded.inbound(self.contact, text, **self.inbound_payload(text))
+        execution = self._loaded.inbound(self.contact, text, trigger=self.trigger, **self.inbound_payload(text))
         if execution is not before:
+            if before is not None:  # the message fired a timeout that ended the previous execution
+                self._note_timed_out_dialogues(before.steps[self._steps_seen:])
             self.executions.append(execution)
             self._steps_seen = self._messages_seen = 0
         self.execution = execution
@@ -426,6 +453,7 @@ class FlowConversation:
             self._messages_seen = len(execution.messages)
         replies = tuple(str(m.get("body", "")) for m in messages if m.get("to") == self.contact)
         index = len(self.turns)
+        timed_out = self._note_timed_out_dialogues(steps)
         bot_turns = execution.last_bot_turns if execution is not None and wait is None else []
         if bot_turns:
             widget, bot_turn = bot_turns[0]
@@ -439,13 +467,30 @@ class FlowConversation:
                     self._dialogues[sid] = {"sid": sid, "ended": bool(each.ended),
                                             "final_memory": dict(each.memory or {})}
         else:
-            ended = any(step.get("type") == "send-to-auto-pilot" and step.get("event") == "timeout"
-                        for step in steps)
+            ended = timed_out or any(step.get("type") == "send-to-auto-pilot" and step.get("event") == "timeout"
+                                     for step in steps)
             self._dialogue_ended = self._dialogue_ended or ended
             turn = Turn(index=index, user=text, replies=replies, steps=tuple(steps), ended=ended, wait=wait,
                         memory=dict(self._last_memory))
         self.turns.append(turn)
         return turn
+
+    def _note_timed_out_dialogues(self, steps: Sequence[Mapping[str, Any]]) -> bool:
+        """Mark ended, in the transcript's dialogues, each bot dialogue an Autopilot widget's timeout (or
+        Autopilot's 4-hour limit) ended in these steps; True when there was one."""
+        found = False
+        for step in steps:
+            sid = str(step.get("dialogue_sid") or "")
+            if step.get("type") != "send-to-auto-pilot" or not step.get("dialogue_ended") or not sid:
+                continue
+            found = True
+            context = step.get("context")
+            memory = context.get("memory") if isinstance(context, Mapping) else None
+            entry = self._dialogues.setdefault(sid, {"sid": sid, "ended": True, "final_memory": {}})
+            entry["ended"] = True
+            if isinstance(memory, Mapping):
+                entry["final_memory"] = dict(memory)
+        return found
 
     def close(self) -> None:
         """End the contact's active execution, so the next conversation of this user starts afresh."""
@@ -472,12 +517,15 @@ class FlowConversation:
             return None
         if self.execution.flex_tasks:
             task = self.execution.flex_tasks[-1]
-            return {"kind": "flex", "widget": task.get("widget"), "attributes": task.get("parsed_attributes"),
+            flex = {"kind": "flex", "widget": task.get("widget"), "attributes": task.get("parsed_attributes"),
                     "workflow_sid": task.get("workflow_sid"),
                     "task_channel": task.get("task_channel_unique_name") or task.get("task_channel_sid"),
                     "queue": task.get("task_queue_friendly_name") or task.get("task_queue_sid"),
                     "queue_sid": task.get("task_queue_sid"), "priority": task.get("priority"),
                     "task_sid": task.get("sid"), "routing": task.get("routing")}
+            if task.get("interaction_sid"):  # Flex Conversations: the Interaction that created the task
+                flex["interaction_sid"] = task["interaction_sid"]
+            return flex
         request = handoff_request(self.execution.steps, self.execution.http_requests,
                                   widget=self.handoff_widget)
         if request is None:

@@ -38,6 +38,7 @@ from harness.engines.studio.liquid import (
     is_template,
     studio_context,
 )
+from harness.engines.twilio.interactions import FakeInteractions
 from harness.engines.twilio.messaging import OutboundMessage, Outbox
 from harness.engines.twilio.network import guarded_session
 from harness.engines.twilio.taskrouter import FakeTaskRouter
@@ -60,6 +61,9 @@ DEFAULT_STEP_LIMIT = 1000
 # Studio runs one level of subflows: a subflow that invokes another fails with Twilio error 81024
 # (https://www.twilio.com/docs/api/errors/81024). Twilio's rule, so not configurable.
 SUBFLOW_NESTING_LIMIT = 1
+#: Which Set Variables values become numbers: any value that renders to a plain number ("rendered", the
+#: default), only numbers written literally in the widget ("written"), or none ("never": all text).
+VARIABLE_NUMBER_MODES = ("rendered", "written", "never")
 ENDED = "Ended"  # transitioned_to of the last Step, as Studio's Steps API shows it [uncertain]
 
 BotSource = Callable[[str], BotPort] | Mapping[str, BotPort]
@@ -176,21 +180,44 @@ class StudioEnvironment:
         liquid: StudioLiquid | None = None,
         sign_requests: bool = True,
         sign_local_url: bool = False,
+        variable_numbers: str = "rendered",
+        bot_expiry_event: str = "timeout",
+        bot_from_must_match: bool = True,
+        interaction_attributes_win: str = "flow",
     ) -> None:
         """`allow_network`: let HTTP widgets call URLs the URL map does not cover (loopback URLs are
         always allowed); off by default so a flow never reaches the internet or real Twilio by accident.
         `widget_events`: widget name (or type) → the event a voice widget takes instead of its default.
         `sign_requests`: HTTP Request and Run Function send `X-Twilio-Signature` (auth token over the URL
         as the flow writes it; `sign_local_url=True` signs the URL actually called, after the URL map).
+
+        Choices Twilio's docs leave open (docs/studio-flows.md):
+        `variable_numbers`: which Set Variables values become numbers — "rendered" (any value that renders
+        to a plain number), "written" (only numbers written in the widget) or "never".
+        `bot_expiry_event`: the event the Autopilot widget takes when the bot's listening dialogue reaches
+        Autopilot's 4-hour limit before the widget's own `timeout` — "timeout" or "sessionEnded".
+        `bot_from_must_match`: on SMS/WhatsApp/Messenger, a `from` other than the flow's address makes the
+        bot's messages fail (the hand-off guide); False sends them from it anyway.
+        `interaction_attributes_win`: under Flex Conversations, which side wins when the widget's attributes
+        and the ones Flex adds share a key — "flow" or "flex".
         """
         if step_limit < 1:
             raise UsageError(f"step_limit must be at least 1, got {step_limit}")
+        _choose("variable_numbers", variable_numbers, VARIABLE_NUMBER_MODES)
+        _choose("bot_expiry_event", bot_expiry_event, ("timeout", "sessionEnded"))
+        _choose("interaction_attributes_win", interaction_attributes_win, ("flow", "flex"))
+        self.variable_numbers = variable_numbers
+        self.bot_expiry_event = bot_expiry_event
+        self.bot_from_must_match = bot_from_must_match
+        self.interaction_attributes_win = interaction_attributes_win
         self.clock = clock
         self.sids = sids or SidFactory()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.taskrouter = taskrouter or FakeTaskRouter(sids=self.sids, clock=clock, account_sid=account_sid)
         self.outbox = outbox if outbox is not None else Outbox(clock)
+        # Send to Flex under Flex Conversations creates an Interaction, which creates the task.
+        self.interactions = FakeInteractions(self.taskrouter, self.sids)
         self.url_map = UrlMap(url_map)
         self.subflows: dict[str, Flow] = dict(subflows or {})
         self.http = http or guarded_session()  # the network guard and per-request deadline
@@ -363,6 +390,11 @@ class LoadedFlow:
             del self.active[execution.contact]
 
 
+def _choose(option: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise UsageError(f"{option} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
 def _flow_version(flow: Flow) -> int:
     """The revision of a REST Flow resource file, else 1 (a bare definition has no revision)."""
     data = getattr(flow.source, "data", None)
@@ -390,6 +422,7 @@ class _Log:
     messages: list[dict[str, Any]] = field(default_factory=list)
     flex_tasks: list[dict[str, Any]] = field(default_factory=list)
     http_requests: list[dict[str, Any]] = field(default_factory=list)
+    interactions: list[dict[str, Any]] = field(default_factory=list)
     bot_turns: list[tuple[str, BotTurnLike]] = field(default_factory=list)
     widget_runs: int = 0
 
@@ -525,6 +558,7 @@ class Execution:
             "messages": tuple(self._log.messages),
             "flex_tasks": tuple(self._log.flex_tasks),
             "http_requests": tuple(self._log.http_requests),
+            "interactions": tuple(self._log.interactions),
             "ended": self.status == "ended",
             "status": self.status,
             "execution_sid": self.sid,
@@ -593,6 +627,14 @@ class Execution:
 
     def record_flex_task(self, entry: dict[str, Any]) -> None:
         self._log.flex_tasks.append(entry)
+
+    def record_interaction(self, entry: dict[str, Any]) -> None:
+        self._log.interactions.append(entry)
+
+    @property
+    def interactions(self) -> list[dict[str, Any]]:
+        """Flex Interactions Send to Flex created (Flex Conversations), each with its `task_sid`."""
+        return self._log.interactions
 
     def record_http(self, entry: dict[str, Any]) -> None:
         self._log.http_requests.append(entry)

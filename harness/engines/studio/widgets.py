@@ -15,14 +15,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from harness.engines.studio.botport import accepts_start_args
 from harness.engines.studio.conditions import first_match
 from harness.engines.studio.engine import SUBFLOW_NESTING_LIMIT, Done, Park, Waiting
 from harness.engines.studio.http import is_json_type, media_type, perform
-from harness.engines.twilio.messaging import channel_of
-from harness.engines.twilio.network import FetchError, NetworkPolicy
+from harness.engines.twilio.messaging import bare_address, channel_of
+from harness.engines.twilio.network import FetchError, NetworkPolicy, redact
 from harness.errors import EngineError, HarnessError
 from harness.models.widget_specs import HTTP_CONTENT_TYPES, HTTP_METHODS, NO_MATCH_EVENT
 
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 FLEX_ATTRIBUTES_LIMIT = 1024
 DEFAULT_WAIT_SECONDS = 3600.0  # send-and-wait-for-reply (Twilio's authoring guide)
 DEFAULT_BOT_TIMEOUT = 14400.0  # the Autopilot widget's value in every real flow
+#: A listening Autopilot dialogue on messaging waits 4 hours, then times out; "this cannot be changed"
+#: (Listen doc, reference/autopilot.md §2.1). It holds inside Studio too, whatever the widget's `timeout`.
+BOT_LISTEN_LIMIT_SECONDS = 4 * 60 * 60.0
 DEFAULT_GATHER_SECONDS = 5.0  # TwiML <Gather> default
 #: The User-Agent of Twilio's outbound requests (its webhooks say "TwilioProxy/1.1").
 TWILIO_USER_AGENT = "TwilioProxy/1.1 (autopilot-harness)"
@@ -115,12 +118,19 @@ class Split(Widget):
 
 
 class SetVariables(Widget):
-    """set-variables: render every value first (variables are set at the end of the Step), then set."""
+    """set-variables: render every value first (variables are set at the end of the Step), then set.
+
+    "An unquoted value is numeric" (reference/studio.md §2.9, Twilio's Liquid support article): `1` is
+    the number 1, so `{% if flow.variables.a == 1 %}` holds and `a > 0` compares numbers; `"1"` (quoted)
+    is the text 1, without its quotes. `StudioEnvironment(variable_numbers=…)` picks which values count.
+    """
 
     def enter(self, ex: Execution, st: CompiledState) -> Done:
         items = st.value("variables", ex.context, []) or []
+        written = st.raw.get("variables")
+        mode = ex.environment.variable_numbers
         values: dict[str, Any] = {}
-        for item in items if isinstance(items, list) else []:
+        for index, item in enumerate(items if isinstance(items, list) else []):
             if not isinstance(item, Mapping) or item.get("key") in (None, ""):
                 continue
             value = item.get("value", "")
@@ -128,9 +138,30 @@ class SetVariables(Widget):
                 # [uncertain] Studio's behaviour on bad JSON is undocumented: keep the text
                 with contextlib.suppress(ValueError):
                     value = json.loads(value) if isinstance(value, str) else value
+            elif isinstance(value, str):
+                raw = written[index].get("value") if isinstance(written, list) and index < len(written) \
+                    and isinstance(written[index], Mapping) else value
+                value = variable_value(value, raw, mode, as_text=item.get("type") == "string")
             values[str(item["key"])] = value
         ex.variables.update(values)
         return Done("next", values)
+
+
+#: A plain decimal number as a person writes it: no sign but "-", no leading zeros, no exponent, so phone
+#: numbers (`+1555…`), zip codes (`02134`) and SIDs stay text.
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+def variable_value(rendered: str, written: Any, mode: str, *, as_text: bool = False) -> Any:
+    """A Set Variables value: a number when unquoted and numeric (per `mode`), else text without the
+    quotes around it (`"5"` → `5` as text, `'hi'` → `hi`). `as_text`: the item's `type` is "string"."""
+    text = rendered.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]  # quoted: text, and the quotes are the widget's syntax, not part of the value
+    if as_text or mode == "never" or not _PLAIN_NUMBER.fullmatch(text):
+        return rendered
+    if mode == "written" and not ((isinstance(written, int | float) and not isinstance(written, bool))
+                                  or (isinstance(written, str) and written.strip() == text)):
+        return rendered
+    return float(text) if "." in text else int(text)
 
 
 class RunSubflow(Widget):
@@ -305,7 +336,20 @@ class SendToAutopilot(Widget):
         return self._send(ex, st, wait.data, str(inbound.get("Body", "")))
 
     def on_timeout(self, ex: Execution, st: CompiledState, wait: Waiting) -> Done:
-        return Done("timeout", self._outputs(ex, wait.data))
+        """The widget's `timeout`, or Autopilot's 4-hour listen limit when it comes first: either way the
+        dialogue ends (its transcript entry says so) and the widget leaves with the memory it had."""
+        data = wait.data
+        dialogue = data.get("dialogue")
+        expired = data["timeout"] > BOT_LISTEN_LIMIT_SECONDS
+        expire = getattr(dialogue, "expire", None)
+        if callable(expire) and not getattr(dialogue, "ended", True):
+            expire(0)  # the dialogue has waited long enough whatever its own limit: end it now
+        info = {"dialogue_sid": getattr(dialogue, "sid", ""), "dialogue_ended": True,
+                "reason": (f"the bot's dialogue waited {BOT_LISTEN_LIMIT_SECONDS:g} s for the contact, "
+                           "Autopilot's limit for a listening dialogue" if expired
+                           else f"the widget's timeout of {data['timeout']:g} s passed")}
+        event = ex.environment.bot_expiry_event if expired else "timeout"
+        return Done(event, self._outputs(ex, data), info)
 
     def _send(self, ex: Execution, st: CompiledState, data: dict[str, Any], text: str) -> Done | Park:
         dialogue = data["dialogue"]
@@ -323,14 +367,31 @@ class SendToAutopilot(Widget):
                         {"error": f"the bot's reply could not be sent: {err.message}"})
         if turn.ended or dialogue.ended:
             return Done("sessionEnded", self._outputs(ex, data))
-        # [uncertain] the timeout counts from the contact's last message (an inactivity timeout).
-        return Park(ex.deadline(data["timeout"]), data)
+        # [uncertain] the timeout counts from the contact's last message (an inactivity timeout). Autopilot
+        # ends a listening dialogue after 4 hours whatever the widget says (reference/autopilot.md §2.1).
+        return Park(ex.deadline(min(data["timeout"], BOT_LISTEN_LIMIT_SECONDS)), data)
 
     @staticmethod
     def _relay(ex: Execution, st: CompiledState, data: dict[str, Any], turn: Any) -> None:
-        """The bot's replies become outbound messages from the widget's rendered `from`."""
+        """The bot's replies become outbound messages from the widget's rendered `from`.
+
+        A `show` carries its images as the message's media on SMS, WhatsApp and the other messaging
+        channels; Chat shows only the body (reference/autopilot.md §2.8, "How to use the Autopilot Studio
+        Widget"). On SMS/WhatsApp/Messenger a `from` that is not the flow's own address makes the messages
+        fail: "Your messages will fail if you change this value" (the hand-off guide, "For Messaging")."""
         on_call = ex.trigger_kind == "call"
+        channel = data["channel"]
         sender = data["from"] or ex.channel_address
+        custom_from = (not on_call and channel != "chat" and data["from"] and ex.environment.bot_from_must_match
+                       and bare_address(data["from"]) != bare_address(ex.channel_address))
+        if custom_from and any(reply.text for reply in turn.replies):  # a silent turn has nothing to fail
+            raise EngineError(
+                f"the widget's 'from' is {data['from']!r}, not the flow's address {ex.channel_address!r}: "
+                f"on {channel} Studio sends the bot's messages from the channel address, and Twilio's "
+                "hand-off guide warns that they fail when 'Send Message From' is changed",
+                st.where("from"),
+                hint="leave 'from' as {{flow.channel.address}} (a bot name is for Chat only), or "
+                     "StudioEnvironment(bot_from_must_match=False)")
         for reply in turn.replies:
             text = reply.text or ""
             if not text:
@@ -340,7 +401,8 @@ class SendToAutopilot(Widget):
             elif reply.kind == "play":
                 ex.send_message(st.name, ex.contact, sender, "", media=(text,))
             else:
-                ex.send_message(st.name, ex.contact, sender, text)
+                media = tuple(getattr(reply, "media", ()) or ()) if reply.kind == "show" else ()
+                ex.send_message(st.name, ex.contact, sender, text, media=() if channel == "chat" else media)
 
     @staticmethod
     def _outputs(ex: Execution, data: dict[str, Any]) -> dict[str, Any]:
@@ -375,6 +437,17 @@ class SendToAutopilot(Widget):
 def _network(ex: Execution) -> NetworkPolicy:
     env = ex.environment
     return NetworkPolicy(env.url_map, env.allow_network)
+
+
+def url_user(url: str) -> str | None:
+    """The user name of a URL's user info (percent-decoded), or None when the URL carries no credentials."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.username is None and parts.password is None:
+        return None
+    return unquote(parts.username or "")
 
 
 def _target(ex: Execution, url: str) -> tuple[str | None, str | None]:
@@ -417,8 +490,12 @@ def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_ty
     extra = twilio_headers(ex, url if not env.sign_local_url or target is None else target,
                            query=query, form=form, json_body=json_body)
     headers.update(extra.headers)
+    # URL user info (`https://user:pw@host/…`) is sent as HTTP Basic auth, as Twilio does for any URL it
+    # calls (https://www.twilio.com/docs/usage/security#http-authentication); the URL map and the network
+    # guard match the host without it and keep it on the local URL. The record hides the password.
+    user = url_user(url)
     record: dict[str, Any] = {
-        "widget": st.name, "method": method, "url": url, "headers": dict(headers),
+        "widget": st.name, "method": method, "url": redact(url), "headers": dict(headers),
         "body": data.decode("utf-8") if isinstance(data, bytes) else "",
         "status": None, "response": None,
     }
@@ -426,13 +503,15 @@ def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_ty
         record["query"] = dict(query)
     if extra.body_sha256 is not None:
         record["body_sha256"] = extra.body_sha256
-    if auth:
+    if auth:  # "Authenticate With Twilio" replaces URL credentials (requests' rule) [uncertain for Twilio]
         record["headers"]["Authorization"] = f"Basic {env.account_sid}:***"
+    elif user is not None:
+        record["headers"]["Authorization"] = f"Basic {user}:***"
     if target is None:
         record["error"] = refusal
         ex.record_http(record)
         return None, record
-    record["sent_to"] = target
+    record["sent_to"] = redact(target)
     sent_url = _with_query(target, {"bodySHA256": extra.body_sha256} if extra.body_sha256 else {})
     outcome = perform(env.http, method, sent_url, policy=_network(ex), params=query, data=data, headers=headers,
                       auth=(env.account_sid, env.auth_token) if auth else None, shown=url)
@@ -623,11 +702,14 @@ def _refused_attributes(st: CompiledState, key: str, problem: str | None, attrib
 
 
 class SendToFlex(Widget):
-    """send-to-flex: render the attributes (a JSON object ≤ 1024 characters) and create a TaskRouter task."""
+    """send-to-flex: render the attributes (a JSON object ≤ 1024 characters) and create a TaskRouter task;
+    under Flex Conversations (an `incomingConversationMessage` trigger) through a Flex Interaction."""
 
     def enter(self, ex: Execution, st: CompiledState) -> Done:
         context = ex.context
         attributes = _rendered_attributes(ex, st, "attributes")
+        if ex.trigger_kind == "conversation":
+            return _send_conversation_to_flex(ex, st, attributes)
         task, problem = _create_task(ex, st, st.text("workflow", context).strip(),
                                      st.text("channel", context).strip(), attributes,
                                      st.text("priority", context).strip(),
@@ -635,6 +717,66 @@ class SendToFlex(Widget):
         if task is None:
             return _refused_attributes(st, "attributes", problem, attributes)
         return Done("callComplete", task.to_dict())
+
+
+def conversation_customer(ex: Execution) -> dict[str, str]:
+    """What Send to Flex adds to the task under Flex Conversations: "For SMS, WhatsApp, and Chat
+    Conversations, SendToFlex widget adds channelType, customerAddress, from, name, and customerName"
+    (Twilio's Send to Flex page; reference/taskrouter.md §4.2). The customer's address is the message's
+    Author; its name is the webchat's pre-engagement `friendlyName` when there is one, else the address
+    [uncertain: Flex's exact rule for the name]. channelType: the trigger's `Source` when it names a
+    channel (SMS, WHATSAPP, …), else the address's channel, with a chat identity as "web" (Flex webchat)."""
+    payload = ex.payload
+    address = str(payload.get("Author") or payload.get("From") or ex.contact)
+    attributes = payload.get("ChannelAttributes")
+    if isinstance(attributes, str):
+        with contextlib.suppress(ValueError):
+            attributes = json.loads(attributes)
+    engagement = attributes.get("pre_engagement_data") if isinstance(attributes, Mapping) else None
+    name = engagement.get("friendlyName") if isinstance(engagement, Mapping) else None
+    source = str(payload.get("Source") or "").lower()
+    channel = source if source in ("sms", "whatsapp", "messenger", "gbm", "email") else channel_of(address)
+    if channel in ("chat", "sdk", "api"):
+        channel = "web"
+    name = str(name) if name else address
+    return {"channelType": channel, "customerAddress": address, "from": address, "name": name,
+            "customerName": name}
+
+
+def _send_conversation_to_flex(ex: Execution, st: CompiledState, attributes: str) -> Done:
+    """Send to Flex under Flex Conversations: `POST /v1/Interactions` (reference/studio.md §2.6,
+    reference/taskrouter.md §3.1), whose routing properties create the task with the widget's attributes
+    and the customer's (`conversation_customer`), plus the ones Flex adds (`FakeInteractions`)."""
+    context = ex.context
+    problem = _attributes_problem(attributes, FLEX_ATTRIBUTES_LIMIT)
+    if problem is not None:
+        return _refused_attributes(st, "attributes", problem, attributes)
+    env = ex.environment
+    customer = conversation_customer(ex)
+    widget_attributes = json.loads(attributes)
+    win = env.interaction_attributes_win
+    merged = {**customer, **widget_attributes} if win == "flow" else {**widget_attributes, **customer}
+    conversation_sid = str(ex.payload.get("ConversationSid") or "")
+    channel: dict[str, Any] = {"type": customer["channelType"], "initiated_by": "customer"}
+    if conversation_sid:
+        channel["properties"] = {"media_channel_sid": conversation_sid}
+    properties = {"workspace_sid": env.taskrouter.workspace_sid,
+                  "workflow_sid": st.text("workflow", context).strip() or None,
+                  "task_channel_unique_name": st.text("channel", context).strip() or None,
+                  "attributes": merged, "priority": st.text("priority", context).strip() or None,
+                  "timeout": st.text("timeout", context).strip() or None}
+    try:
+        interaction = env.interactions.create(channel=channel, routing={"properties": properties},
+                                              attributes_win=win)
+    except EngineError as err:
+        return _refused_attributes(st, "attributes", err.message, attributes)
+    task = interaction.task
+    ex.record_interaction({"widget": st.name, **interaction.to_dict(), "task_sid": task.sid})
+    ex.record_flex_task({"widget": st.name, **task.to_dict(), "parsed_attributes": task.parsed_attributes,
+                         "routing": task.routing.explanation if task.routing is not None else None,
+                         "interaction_sid": interaction.sid, "interaction_channel_sid": interaction.channel_sid})
+    # [uncertain] Studio's outputs under Conversations are undocumented: the task's fields, as on messaging.
+    return Done("callComplete", task.to_dict(), {"interaction_sid": interaction.sid})
 
 
 # --- voice --------------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from harness.clock import Clock, FixedClock, iso
+from harness.engines.twilio.interactions import FakeInteractions
 from harness.engines.twilio.messaging import Outbox
 from harness.engines.twilio.taskrouter import FakeTaskRouter
 from harness.errors import EngineError, ExpectationFailed, LoadError, Location, UsageError
@@ -387,6 +388,7 @@ class FakeTwilioApi:
         self.failures: list[TwilioApiMismatch] = []
         self.executions: list[dict[str, Any]] = []
         self.interactions: list[dict[str, Any]] = []
+        self._interactions = FakeInteractions(self.taskrouter, self.sids)
         self._defaults: list[Route] = self._default_routes() if defaults else []
 
     # --- registering and asserting -------------------------------------------------------------------
@@ -671,6 +673,8 @@ class FakeTwilioApi:
         }
 
     def _create_interaction(self, call: ApiCall) -> tuple[int, Reply]:
+        """`POST /v1/Interactions`: the task through `harness.engines.twilio.interactions` (the one place
+        that knows what Flex adds to it); an Interaction without routing properties creates no task."""
         data = call.data
         try:
             channel = json.loads(_one(data.get("Channel")) or "")
@@ -679,58 +683,27 @@ class FakeTwilioApi:
             return _twilio_error(400, 20001, "Channel and Routing must be JSON objects")
         if not isinstance(channel, dict) or not isinstance(routing, dict):
             return _twilio_error(400, 20001, "Channel and Routing must be JSON objects")
-        sid, channel_sid = self.sids.make("KD"), self.sids.make("UO")
-        channel_type = str(channel.get("type", "sms"))
         properties = routing.get("properties") or {}
         if not isinstance(properties, dict):
             return _twilio_error(400, 20001, "Routing.properties must be a JSON object")
-        reply_properties: dict[str, Any] = {}
-        if properties:
-            attributes = properties.get("attributes") or {}
-            if isinstance(attributes, str):
-                try:
-                    attributes = json.loads(attributes)
-                except ValueError:
-                    return _twilio_error(400, 20001, "Routing.properties.attributes must be JSON")
-            if not isinstance(attributes, dict):
-                return _twilio_error(400, 20001, "Routing.properties.attributes must be a JSON object")
-            media_sid = (channel.get("properties") or {}).get("media_channel_sid")
-            added = {"channelType": channel_type, "flexInteractionSid": sid,
-                     "flexInteractionChannelSid": channel_sid,
-                     "initiatedBy": channel.get("initiated_by", "customer"),
-                     "direction": "outbound" if channel.get("initiated_by") == "agent" else "inbound"}
-            if media_sid:
-                added["conversationSid"] = media_sid
-            merged = {**added, **attributes}  # what the flow set wins [uncertain]
+        context, ttid = _one(data.get("InteractionContextSid")), _one(data.get("WebhookTtid"))
+        if not properties:
+            sid, channel_sid = self.sids.make("KD"), self.sids.make("UO")
+            url = f"https://flex-api.twilio.com/v1/Interactions/{sid}"
+            interaction: dict[str, Any] = {
+                "sid": sid, "channel": {"type": str(channel.get("type", "sms")), "sid": channel_sid},
+                "routing": {"reservation": None, "properties": {}}, "interaction_context_sid": context,
+                "webhook_ttid": ttid, "url": url, "links": {"channels": f"{url}/Channels"}}
+        else:
+            channel = {**channel, "type": channel.get("type", "sms")}
             try:
-                task = self.taskrouter.create_task(
-                    properties.get("workflow_sid"), properties.get("task_channel_unique_name") or "default",
-                    json.dumps(merged), properties.get("priority"), properties.get("timeout"))
+                created = self._interactions.create(channel=channel, routing=routing,
+                                                    interaction_context_sid=context, webhook_ttid=ttid)
             except EngineError as err:
                 return _twilio_error(400, 20001, err.message)
-            created = int(task.date_created.timestamp())
-            reply_properties = {
-                "date_updated": created, "task_queue_entered_date": created,
-                "workflow_name": task.workflow_friendly_name, "age_in_queue": 0,
-                "task_channel_unique_name": task.task_channel_unique_name,
-                "assignment_status": task.assignment_status, "queue_name": task.task_queue_friendly_name,
-                "assignmentCounter": 0, "priority": task.priority, "sid": task.sid,
-                "workflow_sid": task.workflow_sid, "routing_target": None, "reason": "",
-                "attributes": task.attributes, "task_channel_sid": task.task_channel_sid, "age": 0,
-                "workspace_sid": properties.get("workspace_sid") or task.workspace_sid,
-                "account_sid": task.account_sid, "timeout": task.timeout, "date_created": created,
-                "addons": task.addons, "queue_sid": task.task_queue_sid,
-            }
-        url = f"https://flex-api.twilio.com/v1/Interactions/{sid}"
-        interaction = {
-            "sid": sid,
-            "channel": {"type": channel_type, "sid": channel_sid},
-            "routing": {"reservation": None, "properties": reply_properties},
-            "interaction_context_sid": _one(data.get("InteractionContextSid")),
-            "webhook_ttid": _one(data.get("WebhookTtid")),
-            "url": url,
-            "links": {"channels": f"{url}/Channels"},
-        }
+            interaction = created.to_dict()
+            if properties.get("workspace_sid"):
+                interaction["routing"]["properties"]["workspace_sid"] = properties["workspace_sid"]
         self.interactions.append(interaction)
         return 200, interaction  # CreateInteraction answers 200, not 201 (twilio_flex_v1.json)
 
