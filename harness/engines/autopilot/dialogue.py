@@ -85,6 +85,9 @@ class BotTurn:
     dialogue_sid: str = ""
     collect: dict[str, Any] | None = None  # the question asked at the end of the turn, if any
     routing_note: str = ""  # the router's reason (Routing.note), or how the task was chosen without it
+    # The last task that ran before the bot handed control back (a redirect to task://agent makes it
+    # "agent"): what Studio's `widgets.<bot>.CurrentTask` shows. `task` stays the task that took the message.
+    current_task: str | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -551,6 +554,7 @@ class Dialogue:
             dialogue_sid=self.sid,
             collect=collect,
             routing_note=self._routing_note if routing in ("exact", "scored", "none") else _NOTES.get(routing, ""),
+            current_task=request.current_task or self.current_task,
         )
         self.turns.append(turn)
         return turn
