@@ -3,7 +3,8 @@
 Transport (docs/autopilot-engine.md): a form-encoded POST, or a GET with the same parameters in the query
 string but without `Memory` (Autopilot left it out to avoid truncation). Every request carries
 `X-Twilio-Signature`, computed by the `twilio` package's RequestValidator from the auth token over the
-**production** URL (the one in the assistant), since that is the URL Twilio signed; `sign_local_url=True`
+**production** URL (the one in the assistant), since that is the URL Twilio signed — on a GET the full URL
+with its query string exactly as requested, parameters in the order sent; `sign_local_url=True`
 signs the URL actually called instead, for local servers that validate against what they see.
 Production URLs go through the URL map to local servers first.
 
@@ -80,9 +81,12 @@ class WebhookClient:
         called = self.url_map.resolve(url)
         record = WebhookCall(purpose, url, called, method, sent)
         headers = {"User-Agent": "TwilioProxy/1.1 (autopilot-harness)", "Accept": "application/json"}
+        # A GET carries its parameters in the query string, built once in the order sent: that exact URL is
+        # requested and signed (Twilio signs the full URL as requested; no sorting, no re-encoding).
+        query = urlencode(list(sent.items())) if method == "GET" else ""
         if self.sign:
             if method == "GET":
-                signed_url = _with_query(called if self.sign_local_url else url, sent)
+                signed_url = _with_query(called if self.sign_local_url else url, query)
                 headers["X-Twilio-Signature"] = self.signature(signed_url, {})
             else:
                 headers["X-Twilio-Signature"] = self.signature(called if self.sign_local_url else url, sent)
@@ -90,7 +94,7 @@ class WebhookClient:
         started = time.perf_counter()
         try:
             if method == "GET":
-                response = session.get(called, params=sent, headers=headers, timeout=self.timeout)
+                response = session.get(_with_query(called, query), headers=headers, timeout=self.timeout)
             else:
                 response = session.post(called, data=sent, headers=headers, timeout=self.timeout)
         except requests.Timeout:
@@ -170,10 +174,11 @@ def _shared_session() -> requests.Session:
     return _SESSION
 
 
-def _with_query(url: str, params: Mapping[str, str]) -> str:
-    if not params:
+def _with_query(url: str, query: str) -> str:
+    """`url` with `query` appended after any query it already has (kept as written)."""
+    if not query:
         return url
-    return url + ("&" if "?" in url else "?") + urlencode(sorted(params.items()))
+    return url + ("&" if "?" in url else "?") + query
 
 
 def _shown(url: str, called: str) -> str:
