@@ -245,6 +245,10 @@ class Dialogue:
             if target:
                 self._run_uri(request, target, purpose="redirect")
                 return "digits"
+        if self._opens_call(text, digits):
+            # An inbound call opens with no speech: Autopilot runs defaults.assistant_initiation (Defaults doc).
+            self._run_uri(request, str(self.assistant.defaults.assistant_initiation), purpose="default")
+            return "initiation"
         if self.target_task is not None and not self.turns:
             request.confidence, request.next_best_task = 1.0, ""
             self._fields, self._confidence, self._next_best = {}, 1.0, ""
@@ -272,6 +276,11 @@ class Dialogue:
             return "none"
         self._run_task(request, routed.task)
         return routed.method
+
+    def _opens_call(self, text: str, digits: str | None) -> bool:
+        """The first, empty message of a voice dialogue without a target task is the call coming in."""
+        return (self.channel == "voice" and not self.turns and self.target_task is None and not text.strip()
+                and digits is None and bool(self.assistant.defaults.assistant_initiation))
 
     # -- tasks and actions ------------------------------------------------------------------------
 
