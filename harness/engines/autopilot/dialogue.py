@@ -38,6 +38,12 @@ CHANNEL_MEMORY_KEYS = {
     "messenger": "messaging.facebook", "web": "chat",
 }
 
+# Twilio's limits page: Memory over 16 KB fails with error 90100, and 12 KB when the dialogue runs under a
+# Studio flow (the Autopilot widget). Measured as the `Memory` parameter Autopilot sends (compact JSON,
+# UTF-8 bytes; 1 KB = 1024 bytes [uncertain]). Twilio's limits, not the kit's: not raisable.
+MAX_MEMORY_BYTES = 16 * 1024
+MAX_STUDIO_MEMORY_BYTES = 12 * 1024
+
 # What the stylesheet falls back to when an assistant defines no failure messages [uncertain].
 DEFAULT_FAILURE_MESSAGE = "Sorry, I didn't get that."
 
@@ -169,6 +175,10 @@ class Dialogue:
         if memory:  # from the Python API too: cap its nesting as the loaders do (deepcopy would recurse)
             check_depth(memory, what="the initial memory")
             self.memory.update(copy.deepcopy(dict(memory)))
+        # A Studio widget passes channel_info (the flow's address…): that is how a dialogue knows it runs
+        # under Studio, where the memory limit is lower.
+        self.memory_limit = MAX_STUDIO_MEMORY_BYTES if channel_info is not None else MAX_MEMORY_BYTES
+        self._check_memory("the initial memory (memory_parameters / --memory)")
         self._pending: _PendingCollect | _PendingListen | None = None
         self._fields: dict[str, dict[str, str]] = {}
         self._confidence: float | None = None
@@ -334,6 +344,7 @@ class Dialogue:
                 request.replies.append(Reply("play", url, (url,), request.current_task))
             elif name == "remember":
                 self.memory.update(copy.deepcopy(value))
+                self._check_memory(f"remember in {source}")
             elif name == "listen":
                 if isinstance(value, dict):
                     tasks = value.get("tasks")
@@ -536,6 +547,16 @@ class Dialogue:
                 value = _json_object_or_text(value)  # Autopilot kept chat Attributes as an object
             block[key] = value
         return block
+
+    def _check_memory(self, where: str) -> None:
+        """Error 90100 when Memory grows past Twilio's limit (16 KB, 12 KB under Studio)."""
+        size = len(json.dumps(self.memory, separators=(",", ":")).encode("utf-8"))
+        if size > self.memory_limit:
+            under = " under Studio" if self.memory_limit == MAX_STUDIO_MEMORY_BYTES else ""
+            raise EngineError(
+                f"Memory is {size} bytes after {where}, over Twilio's {self.memory_limit // 1024} KB limit"
+                f"{under} (error 90100 Invalid Autopilot Actions JSON)",
+                hint="remember less (keep ids, not whole records) — Twilio fails the dialogue at this size")
 
     def _end(self) -> None:
         self.ended = True

@@ -27,6 +27,9 @@ from harness.engines.twilio.urlmap import UrlMap
 from harness.errors import HarnessError, LoadError, WebhookError
 from harness.sources import loads_json
 
+# Twilio's limits page: an Actions response over 16 KB fails with error 90100 (1 KB = 1024 bytes
+# [uncertain]). Twilio's limit, not the kit's: not raisable.
+MAX_ACTIONS_BYTES = 16 * 1024
 DEFAULT_TIMEOUT = 10.0  # seconds; Twilio gave webhooks about this long [uncertain]
 EXCERPT = 300
 
@@ -44,6 +47,7 @@ class WebhookCall:
     elapsed_ms: float | None = None
     response: Any = None
     error: str | None = None
+    body_bytes: int | None = None  # the size of the answer (not in to_dict: transcripts keep their shape)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +113,7 @@ class WebhookClient:
         finally:
             record.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         record.status = response.status_code
+        record.body_bytes = len(response.content)
         body = response.text
         if not 200 <= response.status_code < 300:
             record.error = f"HTTP {response.status_code}"
@@ -134,6 +139,12 @@ class WebhookClient:
                 task_names: Collection[str], field_type_names: Collection[str]) -> tuple[list, WebhookCall]:
         """Call a URL that must answer Actions JSON; return the checked actions list."""
         data, record = self.call(purpose, url, method, params)
+        if record.body_bytes is not None and record.body_bytes > MAX_ACTIONS_BYTES:
+            record.error = "Actions response too large"
+            raise WebhookError(
+                f"{purpose} {record.method} {_shown(url, record.called)} answered {record.body_bytes} bytes of "
+                f"Actions JSON, over Twilio's {MAX_ACTIONS_BYTES // 1024} KB limit (error 90100)",
+                hint="send fewer or shorter actions; Twilio rejects the whole response at this size")
         from harness.models.actions import check_actions
 
         problems: list[HarnessError] = check_actions(
