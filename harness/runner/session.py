@@ -42,6 +42,8 @@ class SessionOptions:
     auth_token: str = DEFAULT_AUTH_TOKEN
     clock: str | None = None
     threshold: float | None = None
+    # The engine's open choices (strict_custom_fields, strict_task_redirects); None: the environment's.
+    engine: Any = None  # harness.engines.autopilot.options.EngineOptions
 
 
 def parse_url_map(items: Sequence[str]) -> dict[str, str]:
@@ -131,6 +133,8 @@ class Session:
                                   "auth_token": self.options.auth_token}
         if self.options.threshold is not None:
             kwargs["threshold"] = self.options.threshold
+        if self.options.engine is not None:
+            kwargs["options"] = self.options.engine
         self.runtime = AutopilotRuntime(**kwargs)
         for sid, assistant in self.assistants.items():
             self.trained[sid] = self.runtime.train(assistant)

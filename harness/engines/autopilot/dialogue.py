@@ -327,6 +327,7 @@ class Dialogue:
             purpose, url, method, params,
             task_names=self.assistant.task_names,
             field_type_names=[ft.unique_name for ft in self.assistant.field_types],
+            defer_unknown_tasks=not self.trained.options.strict_task_redirects,
         )
         request.webhooks.append(call)
         return actions, call
@@ -356,6 +357,7 @@ class Dialogue:
                 self._start_collect(request, value)
                 return
             elif name == "redirect":
+                self._check_task_target(value, source)
                 self._redirect(request, value)
                 return
             elif name == "handoff":
@@ -366,6 +368,16 @@ class Dialogue:
                 raise EngineError(f"unknown action {name!r} in {source}")
         if self._pending is None:
             self._end()
+
+    def _check_task_target(self, value: Any, source: str) -> None:
+        """A redirect to a task that does not exist fails when it fires (a webhook's answer may name one)."""
+        uri = str(value.get("uri", "")) if isinstance(value, dict) else str(value)
+        name = task_target(uri)
+        if name is not None and self.assistant.task(name) is None:
+            raise EngineError(
+                f"{source} redirects to task://{name}, which names no task of {self.assistant.unique_name}: "
+                "the dialogue fails here, as on Twilio",
+                hint=f"tasks: {', '.join(self.assistant.task_names)}")
 
     def _redirect(self, request: _Request, value: Any, *, purpose: str = "redirect") -> None:
         request.redirects += 1

@@ -20,6 +20,7 @@ import requests
 from harness.clock import Clock, FixedClock
 from harness.engines.autopilot.dialogue import Dialogue
 from harness.engines.autopilot.field_resolver import FieldResolver
+from harness.engines.autopilot.options import EngineOptions
 from harness.engines.autopilot.router import Router, Routing
 from harness.engines.autopilot.webhooks import DEFAULT_TIMEOUT, WebhookClient
 from harness.engines.twilio.urlmap import UrlMap
@@ -47,8 +48,11 @@ class AutopilotRuntime:
         sign_requests: bool = True,
         sign_local_url: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
+        options: EngineOptions | None = None,
     ) -> None:
         self.clock: Clock = clock or FixedClock()
+        # The open choices (options.py): given, else from AUTOPILOT_HARNESS_* in the environment.
+        self.options = options if options is not None else EngineOptions.resolve()
         self.url_map = url_map if isinstance(url_map, UrlMap) else UrlMap(url_map)
         self.account_sid = account_sid
         self.threshold = threshold
@@ -71,6 +75,7 @@ class TrainedAssistant:
         self.clock = runtime.clock
         self.webhooks = runtime.webhooks
         self.account_sid = runtime.account_sid
+        self.options = runtime.options
         self.sid = assistant.sid or _stable_sid("UA", assistant.unique_name)
         self.resolver = FieldResolver(assistant, runtime.clock)
         fallback = task_target(assistant.defaults.fallback or "") or None

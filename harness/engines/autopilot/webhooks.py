@@ -136,8 +136,12 @@ class WebhookClient:
         return data, record
 
     def actions(self, purpose: str, url: str, method: str, params: Mapping[str, str], *,
-                task_names: Collection[str], field_type_names: Collection[str]) -> tuple[list, WebhookCall]:
-        """Call a URL that must answer Actions JSON; return the checked actions list."""
+                task_names: Collection[str], field_type_names: Collection[str],
+                defer_unknown_tasks: bool = False) -> tuple[list, WebhookCall]:
+        """Call a URL that must answer Actions JSON; return the checked actions list.
+
+        `defer_unknown_tasks`: a `task://` redirect target naming no task is not a problem of the answer
+        (the dialogue fails when that redirect fires); `listen.tasks` names are still checked."""
         data, record = self.call(purpose, url, method, params)
         if record.body_bytes is not None and record.body_bytes > MAX_ACTIONS_BYTES:
             record.error = "Actions response too large"
@@ -152,6 +156,8 @@ class WebhookClient:
         ) if isinstance(data, dict) else []
         if not isinstance(data, dict):
             problems = [WebhookError(f"expected a JSON object with 'actions', got {_kind(data)}")]
+        if defer_unknown_tasks:
+            problems = [p for p in problems if not _unknown_task_target(p)]
         if problems:
             details = "; ".join(f"{p.location.pointer or '/'}: {p.message}" if p.location else p.message
                                 for p in problems[:5])
@@ -190,6 +196,13 @@ def _with_query(url: str, query: str) -> str:
     if not query:
         return url
     return url + ("&" if "?" in url else "?") + query
+
+
+def _unknown_task_target(problem: HarnessError) -> bool:
+    """A reference problem about a redirect target (`'task://x' names no task`), not a listen.tasks name."""
+    from harness.errors import ReferenceProblem
+
+    return isinstance(problem, ReferenceProblem) and problem.message.startswith("'task://")
 
 
 def _shown(url: str, called: str) -> str:
