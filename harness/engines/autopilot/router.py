@@ -56,6 +56,9 @@ STOP_WORDS = word_set(
 STOP_WEIGHT = 0.25  # a stop word still counts (samples made only of them exist: "what do you do")
 SLOT_WEIGHT = 2.0  # a field value spotted in the input ("towels" for {item}) is strong evidence for its task
 MIN_SCORE = 0.1  # below this best cosine the utterance shares too little with any sample
+# A custom field filled with a value the type does not list (FieldValue doc: the NLU generalises from the
+# tagged samples) is at most this many words [uncertain: Twilio's model had no documented bound].
+MAX_GENERALISED_WORDS = 3
 
 _TAG = re.compile(r"\{([^{}]*)\}")
 
@@ -138,8 +141,10 @@ class Router:
         threshold: float = 0.4,
         fallback_task: str | None = None,
         min_score: float = MIN_SCORE,
+        strict_custom_fields: bool = False,
     ) -> None:
         self.assistant = assistant
+        self.strict_custom_fields = strict_custom_fields
         self.resolver = resolver
         self.threshold = threshold
         self.min_score = min_score
@@ -399,13 +404,23 @@ class Router:
         fields: dict[str, dict[str, str]] = {}
         for slot in tagged.slots:
             text = found.group(slot.group)
-            if verify and self._type_patterns[slot.field_type].fullmatch(text) is None:
-                return None
-            value = self.resolver.resolve_slot(slot.field_type, text)
+            listed = not verify or self._type_patterns[slot.field_type].fullmatch(text) is not None
+            value = self.resolver.resolve_slot(slot.field_type, text) if listed else None
+            if value is None and verify:
+                value = self._generalised(slot.field_type, text)
             if value is None:
                 return None  # the slot looked right but is not a value of the type ("February 30")
             fields[slot.field] = {"value": value, "type": slot.field_type}
         return fields
+
+    def _generalised(self, field_type: str, text: str) -> str | None:
+        """A custom type's slot filled with a value it does not list, where a tagged sample puts it ("i want
+        a {color} shirt" + "i want a green shirt" → "green"; FieldValue doc). Off with strict_custom_fields.
+        Only a short phrase counts (MAX_GENERALISED_WORDS), so a sample's slot does not swallow a sentence."""
+        if self.strict_custom_fields or not self.resolver.is_custom(field_type):
+            return None
+        words = text.split()
+        return " ".join(words) if 0 < len(words) <= MAX_GENERALISED_WORDS else None
 
     def _exact_routing(self, exact: list[_Match], rest: tuple[Ranked, ...]) -> Routing:
         top = exact[0]

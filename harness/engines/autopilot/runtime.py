@@ -79,7 +79,8 @@ class TrainedAssistant:
         self.sid = assistant.sid or _stable_sid("UA", assistant.unique_name)
         self.resolver = FieldResolver(assistant, runtime.clock)
         fallback = task_target(assistant.defaults.fallback or "") or None
-        self.router = Router(assistant, resolver=self.resolver, threshold=threshold, fallback_task=fallback)
+        self.router = Router(assistant, resolver=self.resolver, threshold=threshold, fallback_task=fallback,
+                             strict_custom_fields=self.options.strict_custom_fields)
 
     def start(self, *, channel: str = "sms", user: str = "+15555550100", memory: Mapping[str, Any] | None = None,
               target_task: str | None = None, assistant_sid: str | None = None,

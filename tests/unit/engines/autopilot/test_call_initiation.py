@@ -1,8 +1,8 @@
 """An inbound call starts with defaults.assistant_initiation, not the fallback (issue 10, row 3).
 
-Source: Defaults — "assistant_initiation: the task to run when the assistant starts the conversation
-(an inbound phone call)" (https://www.twilio.com/docs/autopilot/api/assistant/defaults;
-…/shared/reference/autopilot.md §1 defaults table and §10). On a call the Autopilot widget gets no Body.
+Source: Defaults — `assistant_initiation` is the task run when the assistant opens the conversation, which
+the doc says is an inbound phone call (https://www.twilio.com/docs/autopilot/api/assistant/defaults;
+…/shared/reference/autopilot.md §1.2 and §10). On a call the Autopilot widget gets no Body.
 """
 
 from __future__ import annotations

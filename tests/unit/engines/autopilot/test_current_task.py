@@ -1,7 +1,7 @@
 """`widgets.<bot>.CurrentTask` is the last task that ran before the bot handed control back (issue 10, row 1).
 
-Source: the Studio widget's CurrentTask output is "the task the bot was on when it returned control" —
-https://www.twilio.com/docs/autopilot/studio (…/shared/reference/studio.md, the Autopilot widget's outputs);
+Source: the Autopilot widget's outputs: `CurrentTask` is the last task before the dialogue ended
+(https://www.twilio.com/docs/autopilot/studio; …/shared/reference/studio.md, send-to-auto-pilot outputs);
 the hand-off guide's flow splits on `widgets.<bot>.CurrentTask == "agent"` after a redirect to task://agent
 (https://www.twilio.com/docs/autopilot/guides/how-to-hand-off).
 """

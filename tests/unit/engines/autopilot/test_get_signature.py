@@ -1,8 +1,9 @@
 """GET Action URLs: X-Twilio-Signature validates against the URL exactly as requested (issue 10, row 2).
 
-Source: Twilio signs "the full URL you specified for your webhook, including the query string" — for a GET
-every parameter is in that query string, in the order sent (https://www.twilio.com/docs/usage/security,
-…/shared/reference/autopilot.md §4.6). A server that validates `request.url` as it received it must pass.
+Source: the signature is an HMAC over the full URL (then the sorted POST parameters; a GET has none) —
+https://www.twilio.com/docs/usage/security, twilio-node `validateRequest` (…/shared/reference/autopilot.md
+§4.6). For a GET every parameter is in the URL's query, so the URL must be signed exactly as requested,
+parameters in the order sent. A server that validates the URL it received must pass.
 """
 
 from __future__ import annotations
