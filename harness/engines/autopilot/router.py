@@ -399,19 +399,34 @@ class Router:
                 offer(_Match(tagged.task_index, tagged.sample_id, tagged.specificity, fields))
         return sorted(best.values(), key=lambda m: (-m.specificity[0], -m.specificity[1], m.task_index))
 
-    def _slot_fields(self, tagged: _TaggedSample, found: re.Match[str], *, verify: bool = False
-                     ) -> dict[str, dict[str, str]] | None:
+    def _slot_fields(self, tagged: _TaggedSample, found: re.Match[str], *, verify: bool = False,
+                     generalise: bool = False) -> dict[str, dict[str, str]] | None:
         fields: dict[str, dict[str, str]] = {}
         for slot in tagged.slots:
             text = found.group(slot.group)
             listed = not verify or self._type_patterns[slot.field_type].fullmatch(text) is not None
             value = self.resolver.resolve_slot(slot.field_type, text) if listed else None
-            if value is None and verify:
+            if value is None and generalise:
                 value = self._generalised(slot.field_type, text)
             if value is None:
                 return None  # the slot looked right but is not a value of the type ("February 30")
             fields[slot.field] = {"value": value, "type": slot.field_type}
         return fields
+
+    def _generalised_fields(self, tagged: list[_TaggedSample], norm: str) -> dict[str, dict[str, str]]:
+        """The chosen task's one-tag samples with literal words around the tag, matched with any short
+        phrase in the tag's place; the first that fits fills its field. Routing itself never generalises:
+        an unlisted value does not make an exact match (so it cannot outrank a closer sample)."""
+        for sample in tagged:
+            if not sample.verify or not sample.literal_words:  # several tags, or a bare "{item}"
+                continue
+            found = sample.whole.fullmatch(norm) or sample.whole.search(norm)
+            if found is not None and norm[found.start() - 1: found.start()] in ("", " ") \
+                    and norm[found.end(): found.end() + 1] in ("", " "):  # whole words only
+                filled = self._slot_fields(sample, found, verify=True, generalise=True)
+                if filled:
+                    return filled
+        return {}
 
     def _generalised(self, field_type: str, text: str) -> str | None:
         """A custom type's slot filled with a value it does not list, where a tagged sample puts it ("i want
@@ -553,6 +568,8 @@ class Router:
             rank = (len(filled), length)
             if best is None or rank > best:
                 best, fields = rank, filled
+        if not fields and not self.strict_custom_fields:
+            fields = self._generalised_fields(tagged, norm)
         task = self._tasks[task_index]
         tagged_names = {slot.field for sample in tagged for slot in sample.slots}
         for task_field in task.fields:

@@ -46,10 +46,11 @@ def _bot(strict: bool) -> TrainedAssistant:
     ("do you have dark green shirts", "dark green"),
     ("i want a navy shirt", "blue"),            # listed synonym → its canonical value, as before
     ("i want a red shirt", "red"),
+    ("hello i want a green shirt please", "green"),  # the sample inside a longer message
 ])
 def test_an_unlisted_value_fills_the_field_where_a_sample_puts_it(text: str, value: str) -> None:
     turn = _bot(strict=False).start().send(text)
-    assert turn.task == "buy_shirt" and turn.routing == "exact"
+    assert turn.task == "buy_shirt"
     assert turn.fields == {"color": {"value": value, "type": "Custom.COLOR"}}
 
 
@@ -61,5 +62,5 @@ def test_a_long_phrase_is_not_taken_for_a_value() -> None:
 
 def test_strict_custom_fields_fills_only_listed_values() -> None:
     turn = _bot(strict=True).start().send("i want a green shirt")
-    assert turn.routing != "exact" and "color" not in turn.fields
+    assert turn.task == "buy_shirt" and "color" not in turn.fields
     assert _bot(strict=True).start().send("i want a navy shirt").fields["color"]["value"] == "blue"
