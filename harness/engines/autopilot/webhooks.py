@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from harness.engines.twilio.functions import LOGS_HEADER, decode_logs
 from harness.engines.twilio.urlmap import UrlMap
 from harness.errors import HarnessError, LoadError, WebhookError
 from harness.sources import loads_json
@@ -48,13 +49,17 @@ class WebhookCall:
     response: Any = None
     error: str | None = None
     body_bytes: int | None = None  # the size of the answer (not in to_dict: transcripts keep their shape)
+    logs: list[dict[str, str]] = field(default_factory=list)  # a Function's console output for this request
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "purpose": self.purpose, "url": self.url, "called": self.called, "method": self.method,
             "params": dict(self.params), "status": self.status, "elapsed_ms": self.elapsed_ms,
             "response": self.response, "error": self.error,
         }
+        if self.logs:  # only when the Function printed something: transcripts without logs keep their shape
+            data["logs"] = [dict(line) for line in self.logs]
+        return data
 
 
 @dataclass
@@ -114,12 +119,13 @@ class WebhookClient:
             record.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         record.status = response.status_code
         record.body_bytes = len(response.content)
+        record.logs = decode_logs(response.headers.get(LOGS_HEADER))
         body = response.text
         if not 200 <= response.status_code < 300:
             record.error = f"HTTP {response.status_code}"
             raise WebhookError(
                 f"{purpose} {method} {_shown(url, called)} answered HTTP {response.status_code}: "
-                f"{_excerpt(body)}"
+                f"{_excerpt(body)}{logs_text(record.logs)}"
             )
         try:
             data = loads_json(body) if body.strip() else None
@@ -129,7 +135,8 @@ class WebhookClient:
             place = f" at line {at.line} column {at.column}" if at is not None and at.line is not None else ""
             raise WebhookError(
                 f"{purpose} {method} {_shown(url, called)} answered HTTP {response.status_code} with invalid "
-                f"JSON ({err.message.removeprefix('malformed JSON: ')}{place}): {_excerpt(body)}",
+                f"JSON ({err.message.removeprefix('malformed JSON: ')}{place}): {_excerpt(body)}"
+                f"{logs_text(record.logs)}",
                 hint=err.hint,
             ) from None
         record.response = data
@@ -147,7 +154,8 @@ class WebhookClient:
             record.error = "Actions response too large"
             raise WebhookError(
                 f"{purpose} {record.method} {_shown(url, record.called)} answered {record.body_bytes} bytes of "
-                f"Actions JSON, over Twilio's {MAX_ACTIONS_BYTES // 1024} KB limit (error 90100)",
+                f"Actions JSON, over Twilio's {MAX_ACTIONS_BYTES // 1024} KB limit (error 90100)"
+                f"{logs_text(record.logs)}",
                 hint="send fewer or shorter actions; Twilio rejects the whole response at this size")
         from harness.models.actions import check_actions
 
@@ -164,7 +172,7 @@ class WebhookClient:
             record.error = "invalid Actions JSON"
             raise WebhookError(
                 f"{purpose} {record.method} {_shown(url, record.called)} answered invalid Actions JSON "
-                f"(error 90100): {details}; body: {_excerpt(json.dumps(data))}"
+                f"(error 90100): {details}; body: {_excerpt(json.dumps(data))}{logs_text(record.logs)}"
             )
         return list(data.get("actions") or []), record
 
@@ -196,6 +204,19 @@ def _with_query(url: str, query: str) -> str:
     if not query:
         return url
     return url + ("&" if "?" in url else "?") + query
+
+
+MAX_LOG_LINES_SHOWN = 20  # in an error message; the transcript keeps every line
+
+
+def logs_text(logs: list[dict[str, str]]) -> str:
+    """A Function's console output for an error message: "" when it printed nothing."""
+    if not logs:
+        return ""
+    shown = [f"  [{line.get('level', '')}] {line.get('message', '')}" for line in logs[:MAX_LOG_LINES_SHOWN]]
+    if len(logs) > MAX_LOG_LINES_SHOWN:
+        shown.append(f"  … {len(logs) - MAX_LOG_LINES_SHOWN} more line(s) in the transcript (webhooks[].logs)")
+    return "\nFunction output:\n" + "\n".join(shown)
 
 
 def _unknown_task_target(problem: HarnessError) -> bool:
