@@ -104,3 +104,29 @@ def test_lint_ap102_counts_a_task_a_function_redirects_to(tmp_path: Path) -> Non
     (tmp_path / "functions" / "order.js").write_text(
         "exports.handler = (c, e, cb) => cb(null, {actions: [{redirect: 'task://room_service'}]});\n")
     assert not [f for f in lint_assistant(assistant, route_samples=False) if f.rule.id == "AP102"]
+
+
+def _project(tmp_path: Path, setting: str, server_url: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.autopilot-harness]\nstrict_task_redirects = {setting}\n")
+    (tmp_path / "bot.json").write_text(json.dumps(_schema()))
+    (tmp_path / "a.scenario.yaml").write_text(
+        f"bot: bot.json\nurl_map: {{'{PROD}': '{server_url}'}}\nscenarios:\n  - name: order\n    turns:\n"
+        "      - user: i want food\n        expect: {replies: [Which room?]}\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("setting", "code", "says"), [
+    ("false", 0, "1 passed"),
+    ("true", 1, "invalid Actions JSON (error 90100)"),  # strict, from pyproject.toml
+    ('"yes"', 2, "pyproject.toml:2: [tool.autopilot-harness] strict_task_redirects: expected true or false"),
+])
+def test_the_pyproject_setting_reaches_a_run(tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch, setting: str, code: int,
+                                            says: str) -> None:
+    from harness.cli import main
+
+    monkeypatch.delenv("AUTOPILOT_HARNESS_STRICT_TASK_REDIRECTS", raising=False)
+    project = _project(tmp_path, setting, server.base_url)
+    assert main(["run", str(project)]) == code
+    captured = capsys.readouterr()
+    assert says in captured.out + captured.err
