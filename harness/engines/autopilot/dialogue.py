@@ -203,6 +203,7 @@ class Dialogue:
         self.last_activity = self.trained.clock.now()
         try:
             routing = self._dispatch(request, text, digits)
+            self._check_memory("this turn")  # collect answers grow memory too, not only remember
         except HarnessError:
             self._end()
             raise

@@ -95,3 +95,20 @@ def test_an_actions_response_over_16_kb_fails_with_90100(server: LocalServer) ->
     with pytest.raises(WebhookError, match=r"over Twilio's 16 KB limit \(error 90100\)"):
         client.actions("actions_url", f"https://bot.example.com/actions?bytes={16 * 1024}", "POST", {},
                        task_names=(), field_type_names=())
+
+
+def test_a_long_collect_answer_counts_too() -> None:
+    bot = AutopilotRuntime(clock=FixedClock()).train(assistant_from_dict({
+        "uniqueName": "desk", "defaults": {"defaults": {"fallback": "task://note"}}, "styleSheet": {},
+        "fieldTypes": [], "modelBuild": {"uniqueName": "v1"},
+        "tasks": [{"uniqueName": "note", "fields": [], "samples": [{"language": "en-US", "taggedText": "note"}],
+                   "actions": {"actions": [{"collect": {"name": "n", "questions": [
+                       {"question": "What should I note?", "name": "text"}],
+                       "on_complete": {"redirect": "task://done"}}}]}},
+                  {"uniqueName": "done", "fields": [], "samples": [],
+                   "actions": {"actions": [{"say": "Noted."}, {"listen": True}]}}],
+    }, path="desk.json"))
+    dialogue = bot.start(channel="sms", user=USER)
+    dialogue.send("note")
+    with pytest.raises(EngineError, match="after this turn, over Twilio's 16 KB limit"):
+        dialogue.send("x" * (16 * 1024))
