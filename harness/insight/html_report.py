@@ -40,6 +40,8 @@ table{border-collapse:collapse;font-size:13px}
 td,th{border:1px solid #ccd;padding:4px 8px;vertical-align:top;text-align:left}
 pre{background:#f3f4f6;padding:8px;overflow:auto;font-size:12px}
 .diff td{white-space:pre-wrap}.diff del{background:#fdd;text-decoration:none}
+.fnlog pre{font-size:11px;color:#334;background:#f3f5f9;border-left:3px solid #8a9bb8;padding:4px 8px;
+margin:2px 0;white-space:pre-wrap}
 .wait{align-items:center}.wait .note{font-size:12px;color:#556;background:#fff7e0;border:1px dashed #d9b75c;
 border-radius:10px;padding:2px 10px}
 .graph svg{max-width:100%;height:auto}.graph{max-height:90vh}.path{font-size:12px;color:#445;margin:4px 0}
@@ -198,6 +200,11 @@ def _chat(transcript: Mapping[str, Any]) -> str:
                 meta.append("fields " + escape(", ".join(f"{k}={v.get('value') if isinstance(v, Mapping) else v}"
                                                         for k, v in turn["fields"].items())))
             out.append(f"<div class='meta'>{' · '.join(meta)}</div></div>")
+        logs = [line for call in turn.get("webhooks") or () if isinstance(call, Mapping)
+                for line in call.get("logs") or () if isinstance(line, Mapping)]
+        if logs:  # what a Function printed while answering this turn (console.log/error)
+            text = "\n".join(f"[{line.get('level', '')}] {line.get('message', '')}" for line in logs)
+            out.append(f"<div class='msg fnlog'><pre class='note'>Function output\n{escape(text)}</pre></div>")
         for position, reply in enumerate(turn.get("replies") or ()):
             if placed == (index, position):
                 out.append(_handoff_bubble(handoff))

@@ -280,9 +280,45 @@ class _Finder:
         return any(self.config.enabled(r, self.path) for r in rule_ids)
 
 
+# Functions that answer Actions may redirect to tasks (`task://name` in their source): AP102 counts those as
+# references. The folder read is the Serverless project's `functions/` beside the assistant export, as
+# `functions:` in a scenario file serves it. Bounded: at most this many files, each read up to this size.
+FUNCTION_SOURCE_SUFFIXES = (".js", ".mjs", ".cjs", ".ts")
+MAX_FUNCTION_FILES = 500
+MAX_FUNCTION_SOURCE_BYTES = 1_000_000
+_TASK_URI = re.compile(r"task://([A-Za-z0-9_-]+)")
+
+
+def function_task_names(folders: Sequence[Path]) -> dict[str, str]:
+    """Task names written literally as `task://name` in Function sources under `folders` → the file.
+
+    A name built at run time (`task://${name}`) is not seen: such a task still needs samples or a reference.
+    """
+    found: dict[str, str] = {}
+    files = 0
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.suffix not in FUNCTION_SOURCE_SUFFIXES or "node_modules" in path.parts or not path.is_file():
+                continue
+            files += 1
+            if files > MAX_FUNCTION_FILES:
+                return found
+            try:
+                with path.open("rb") as handle:
+                    text = handle.read(MAX_FUNCTION_SOURCE_BYTES).decode("utf-8", "replace")
+            except OSError:
+                continue
+            for name in _TASK_URI.findall(text):
+                found.setdefault(name, str(path))
+    return found
+
+
 def lint_assistant(assistant: Assistant, *, flows: Sequence[Flow] = (), config: LintConfig | None = None,
-                   route_samples: bool = True) -> list[LintFinding]:
-    """AP1xx findings for one assistant; `flows` that drive it name tasks too (target_task, CurrentTask)."""
+                   route_samples: bool = True, function_folders: Sequence[Path] | None = None) -> list[LintFinding]:
+    """AP1xx findings for one assistant; `flows` that drive it name tasks too (target_task, CurrentTask), and
+    so do Functions (`function_folders`; by default the `functions/` folder beside the assistant file)."""
     find = _Finder(config or LintConfig(), assistant.path)
     loc = assistant.location
     names = set(assistant.task_names)
@@ -304,6 +340,10 @@ def lint_assistant(assistant: Assistant, *, flows: Sequence[Flow] = (), config: 
     flow_tasks = {task for flow in flows for task in _flow_task_names(flow)}
     for name in flow_tasks:
         referenced.setdefault(name, "a flow")
+    if function_folders is None:
+        function_folders = [Path(assistant.path).parent / "functions"] if assistant.path else []
+    for name, source in function_task_names(function_folders).items():
+        referenced.setdefault(name, f"a Function ({source})")
 
     for task in assistant.tasks:
         count = len(task.samples)
@@ -311,7 +351,8 @@ def lint_assistant(assistant: Assistant, *, flows: Sequence[Flow] = (), config: 
             find.add("AP101", f"task '{task.unique_name}' has {count} sample(s); at least 10 are recommended",
                      loc(f"{task.pointer}/samples"))
         if count == 0 and task.unique_name not in referenced:
-            also = " (unless an Action URL redirects to it)" if any(t.actions_url for t in assistant.tasks) else ""
+            also = (" (unless an Action URL redirects to it: lint reads task://names in functions/ beside the "
+                    "assistant)") if any(t.actions_url for t in assistant.tasks) else ""
             find.add("AP102", f"task '{task.unique_name}' has no samples and nothing redirects to it{also}",
                      loc(task.pointer), hint="add samples, or point a default or a redirect at it")
 

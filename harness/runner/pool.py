@@ -5,6 +5,7 @@ Starting twilio-run costs 1-2 s, so scenario files that name the same bot and fl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from harness.models.scenario_loader import load_scenario_file
 from harness.models.scenario_model import Scenario, ScenarioFile
 from harness.runner.paths import display_path, import_root
 from harness.runner.session import DEFAULT_AUTH_TOKEN, Session, SessionOptions
+from harness.runner.settings import find_pyproject, read_settings
 
 
 def options_for(scenario_file: ScenarioFile, scenario: Scenario | None = None, *,
@@ -49,7 +51,22 @@ def options_for(scenario_file: ScenarioFile, scenario: Scenario | None = None, *
         clock=scenario_file.clock,
         threshold=scenario_file.threshold if scenario_file.threshold is not None else threshold,
         router=router,
+        engine=engine_options(scenario_file.path),
     )
+
+
+def engine_options(path: str | Path) -> Any:
+    """The Autopilot engine's settings for a scenario file: `[tool.autopilot-harness]` of the pyproject.toml
+    above it, then AUTOPILOT_HARNESS_* variables (harness/engines/autopilot/options.py)."""
+    return _engine_options(find_pyproject([path]))
+
+
+@functools.lru_cache(maxsize=32)
+def _engine_options(pyproject: Path | None) -> Any:
+    from harness.engines.autopilot.options import EngineOptions
+
+    settings = read_settings(pyproject)
+    return EngineOptions.resolve(settings.raw, where=str(settings.source or "pyproject.toml"))
 
 
 def _server_spec(scenario_file: ScenarioFile, index: int, server: Any) -> dict[str, str]:
@@ -83,6 +100,7 @@ def _options_key(options: SessionOptions) -> tuple[Any, ...]:
         options.threshold,
         options.router,
         options.min_score,
+        options.engine,
     )
 
 

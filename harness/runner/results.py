@@ -68,6 +68,9 @@ class CaseResult:
             count = len(self.mismatches)
             parts.append(format_mismatches(self.mismatches,
                                            title=f"{count} expectation{'s' if count != 1 else ''} failed"))
+        logs = function_output(self.transcript) if parts and self.transcript is not None else ""
+        if logs and "Function output:" not in (self.error or ""):  # a webhook error already shows its own
+            parts.append(logs)
         return "\n".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,6 +90,26 @@ class CaseResult:
             "invalid_input": self.invalid_input,
             "transcript": self.transcript.to_dict() if self.transcript is not None else None,
         }
+
+
+MAX_FUNCTION_LINES_SHOWN = 40  # in a failure text; the transcript keeps every line
+
+
+def function_output(transcript: Any) -> str:
+    """What Functions printed (console.log/error) during the conversation, per turn and URL: "" if nothing."""
+    lines: list[str] = []
+    for turn in getattr(transcript, "turns", ()) or ():
+        for call in turn.webhooks or ():
+            logs = call.get("logs") if isinstance(call, dict) else None
+            if logs:
+                lines.append(f"  turn {turn.index + 1}, {call.get('method', '')} {call.get('url', '')}:")
+                lines.extend(f"    [{line.get('level', '')}] {line.get('message', '')}" for line in logs)
+    if not lines:
+        return ""
+    if len(lines) > MAX_FUNCTION_LINES_SHOWN:
+        more = len(lines) - MAX_FUNCTION_LINES_SHOWN
+        lines = [*lines[:MAX_FUNCTION_LINES_SHOWN], f"  … {more} more line(s) in the transcript (webhooks[].logs)"]
+    return "Function output:\n" + "\n".join(lines)
 
 
 def _mismatch_dict(mismatch: Mismatch) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,8 @@ class SessionOptions:
     threshold: float | None = None
     router: str | None = None  # None: [tool.autopilot-harness] router above the bots, else the default
     min_score: float | None = None  # None: [tool.autopilot-harness] min_score, else the router's default
+    # The engine's open choices (strict_custom_fields, strict_task_redirects); None: the environment's.
+    engine: Any = None  # harness.engines.autopilot.options.EngineOptions
 
 
 def routing_settings(options: SessionOptions) -> tuple[str, float | None]:
@@ -158,6 +161,8 @@ class Session:
         if self.options.threshold is not None:
             kwargs["threshold"] = self.options.threshold
         kwargs["router"], kwargs["min_score"] = routing_settings(self.options)
+        if self.options.engine is not None:
+            kwargs["options"] = self.options.engine
         self.runtime = AutopilotRuntime(**kwargs)
         for sid, assistant in self.assistants.items():
             self.trained[sid] = self.runtime.train(assistant)
@@ -226,9 +231,30 @@ class Session:
     def _serve_functions(self, folder: Path) -> None:
         from harness.engines.twilio.functions import FunctionsServer
 
-        server = self._stack.enter_context(FunctionsServer(folder))
+        server = self._stack.enter_context(FunctionsServer(folder, domain=self._functions_domain()))
         # Any *.twil.io host whose path the folder serves goes to the local twilio-run.
         self.url_map.setdefault("https://*.twil.io", server.base_url)
+
+    def _functions_domain(self) -> str | None:
+        """The production Functions domain the bot and flow name (`https://hotel-1234.twil.io/...`), so
+        `context.DOMAIN_NAME` is what it is on Twilio; None (twilio-run's localhost:PORT, with a warning)
+        when they name none or several."""
+        files = [*self.options.bots.values(), *([self.options.flow] if self.options.flow else []),
+                 *self.options.subflows.values()]
+        hosts: set[str] = set()
+        for path in files:
+            try:
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue  # the loaders report unreadable files
+            hosts.update(h.lower() for h in _TWILIO_DOMAIN.findall(text))
+        if len(hosts) == 1:
+            return hosts.pop()
+        if hosts:
+            self.warnings.append(
+                f"context.DOMAIN_NAME stays localhost:PORT: the bot and flow name several Functions domains "
+                f"({', '.join(sorted(hosts))}); set DOMAIN_NAME in the Functions folder's .env to choose one")
+        return None
 
     def _serve_wsgi(self, spec: Mapping[str, str]) -> None:
         from harness.engines.twilio.server import LocalServer, WsgiTarget
@@ -295,6 +321,9 @@ class Session:
             raise UsageError(f"trigger {trigger!r} needs a Studio flow: without one the user talks to the bot")
         return BotConversation(self.bot(None), channel=channel, user=user or default_user(channel),
                                target_task=target_task, memory=memory)
+
+
+_TWILIO_DOMAIN = re.compile(r"https://([A-Za-z0-9-]+\.twil\.io)(?=[/\"'\s?#]|$)")
 
 
 def default_user(channel: str) -> str:

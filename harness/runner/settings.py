@@ -11,6 +11,8 @@ naming pyproject.toml and the key (never a traceback later, in the middle of a r
     min_score = 0.15                    # the router's score floor (the model: the out-of-scope score)
     openapi_dir = "specs/twilio-oai"    # Twilio OpenAPI specs for the twilio_fake fixture (relative to here)
     allow_paths = ["../shared"]         # more folders scenario data files may be read from (scenario_confine)
+    strict_custom_fields = false        # custom field types fill listed values only (docs/field-types.md)
+    strict_task_redirects = false       # a webhook naming an unknown task:// is refused whole
 
 Standard library only: the pytest plugin calls this while collecting, and must start fast.
 """
@@ -27,6 +29,8 @@ from typing import Any
 from harness.errors import Location, UsageError
 
 TABLE = "autopilot-harness"
+# The Autopilot engine's open choices (harness/engines/autopilot/options.py; docs/autopilot-engine.md).
+ENGINE_SWITCHES = ("strict_custom_fields", "strict_task_redirects")
 DEFAULT_GLOB = "*.scenario.yaml"
 OPENAPI_ENV = "AUTOPILOT_HARNESS_OPENAPI"
 # Where this repository keeps Twilio's real specs (../shared/real/openapi beside the checkout): used when
@@ -100,6 +104,9 @@ def read_settings(pyproject: Path | None, *, root: Path | None = None) -> Settin
     if min_score is not None and (isinstance(min_score, bool) or not isinstance(min_score, int | float)
                                   or not 0 <= min_score <= 1):
         raise _bad(pyproject, "min_score", "a number from 0 to 1", min_score)
+    for switch in ENGINE_SWITCHES:  # read by harness.engines.autopilot.options; checked here, with the line
+        if switch in table and not isinstance(table[switch], bool):
+            raise _bad(pyproject, switch, "true or false", table[switch])
     openapi = table.get("openapi_dir")
     if openapi is not None and (not isinstance(openapi, str) or not openapi.strip()):
         raise _bad(pyproject, "openapi_dir", "a folder path (a string)", openapi)

@@ -38,6 +38,12 @@ CHANNEL_MEMORY_KEYS = {
     "messenger": "messaging.facebook", "web": "chat",
 }
 
+# Twilio's limits page: Memory over 16 KB fails with error 90100, and 12 KB when the dialogue runs under a
+# Studio flow (the Autopilot widget). Measured as the `Memory` parameter Autopilot sends (compact JSON,
+# UTF-8 bytes; 1 KB = 1024 bytes [uncertain]). Twilio's limits, not the kit's: not raisable.
+MAX_MEMORY_BYTES = 16 * 1024
+MAX_STUDIO_MEMORY_BYTES = 12 * 1024
+
 # What the stylesheet falls back to when an assistant defines no failure messages [uncertain].
 DEFAULT_FAILURE_MESSAGE = "Sorry, I didn't get that."
 
@@ -85,6 +91,9 @@ class BotTurn:
     dialogue_sid: str = ""
     collect: dict[str, Any] | None = None  # the question asked at the end of the turn, if any
     routing_note: str = ""  # the router's reason (Routing.note), or how the task was chosen without it
+    # The last task that ran before the bot handed control back (a redirect to task://agent makes it
+    # "agent"): what Studio's `widgets.<bot>.CurrentTask` shows. `task` stays the task that took the message.
+    current_task: str | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -166,6 +175,10 @@ class Dialogue:
         if memory:  # from the Python API too: cap its nesting as the loaders do (deepcopy would recurse)
             check_depth(memory, what="the initial memory")
             self.memory.update(copy.deepcopy(dict(memory)))
+        # A Studio widget passes channel_info (the flow's address…): that is how a dialogue knows it runs
+        # under Studio, where the memory limit is lower.
+        self.memory_limit = MAX_STUDIO_MEMORY_BYTES if channel_info is not None else MAX_MEMORY_BYTES
+        self._check_memory("the initial memory (memory_parameters / --memory)")
         self._pending: _PendingCollect | _PendingListen | None = None
         self._fields: dict[str, dict[str, str]] = {}
         self._confidence: float | None = None
@@ -190,6 +203,7 @@ class Dialogue:
         self.last_activity = self.trained.clock.now()
         try:
             routing = self._dispatch(request, text, digits)
+            self._check_memory("this turn")  # collect answers grow memory too, not only remember
         except HarnessError:
             self._end()
             raise
@@ -242,6 +256,10 @@ class Dialogue:
             if target:
                 self._run_uri(request, target, purpose="redirect")
                 return "digits"
+        if self._opens_call(text, digits):
+            # An inbound call opens with no speech: Autopilot runs defaults.assistant_initiation (Defaults doc).
+            self._run_uri(request, str(self.assistant.defaults.assistant_initiation), purpose="default")
+            return "initiation"
         if self.target_task is not None and not self.turns:
             request.confidence, request.next_best_task = 1.0, ""
             self._fields, self._confidence, self._next_best = {}, 1.0, ""
@@ -269,6 +287,11 @@ class Dialogue:
             return "none"
         self._run_task(request, routed.task)
         return routed.method
+
+    def _opens_call(self, text: str, digits: str | None) -> bool:
+        """The first, empty message of a voice dialogue without a target task is the call coming in."""
+        return (self.channel == "voice" and not self.turns and self.target_task is None and not text.strip()
+                and digits is None and bool(self.assistant.defaults.assistant_initiation))
 
     # -- tasks and actions ------------------------------------------------------------------------
 
@@ -305,6 +328,7 @@ class Dialogue:
             purpose, url, method, params,
             task_names=self.assistant.task_names,
             field_type_names=[ft.unique_name for ft in self.assistant.field_types],
+            defer_unknown_tasks=not self.trained.options.strict_task_redirects,
         )
         request.webhooks.append(call)
         return actions, call
@@ -322,6 +346,7 @@ class Dialogue:
                 request.replies.append(Reply("play", url, (url,), request.current_task))
             elif name == "remember":
                 self.memory.update(copy.deepcopy(value))
+                self._check_memory(f"remember in {source}")
             elif name == "listen":
                 if isinstance(value, dict):
                     tasks = value.get("tasks")
@@ -333,6 +358,7 @@ class Dialogue:
                 self._start_collect(request, value)
                 return
             elif name == "redirect":
+                self._check_task_target(value, source)
                 self._redirect(request, value)
                 return
             elif name == "handoff":
@@ -343,6 +369,16 @@ class Dialogue:
                 raise EngineError(f"unknown action {name!r} in {source}")
         if self._pending is None:
             self._end()
+
+    def _check_task_target(self, value: Any, source: str) -> None:
+        """A redirect to a task that does not exist fails when it fires (a webhook's answer may name one)."""
+        uri = str(value.get("uri", "")) if isinstance(value, dict) else str(value)
+        name = task_target(uri)
+        if name is not None and self.assistant.task(name) is None:
+            raise EngineError(
+                f"{source} redirects to task://{name}, which names no task of {self.assistant.unique_name}: "
+                "the dialogue fails here, as on Twilio",
+                hint=f"tasks: {', '.join(self.assistant.task_names)}")
 
     def _redirect(self, request: _Request, value: Any, *, purpose: str = "redirect") -> None:
         request.redirects += 1
@@ -525,6 +561,16 @@ class Dialogue:
             block[key] = value
         return block
 
+    def _check_memory(self, where: str) -> None:
+        """Error 90100 when Memory grows past Twilio's limit (16 KB, 12 KB under Studio)."""
+        size = len(json.dumps(self.memory, separators=(",", ":")).encode("utf-8"))
+        if size > self.memory_limit:
+            under = " under Studio" if self.memory_limit == MAX_STUDIO_MEMORY_BYTES else ""
+            raise EngineError(
+                f"Memory is {size} bytes after {where}, over Twilio's {self.memory_limit // 1024} KB limit"
+                f"{under} (error 90100 Invalid Autopilot Actions JSON)",
+                hint="remember less (keep ids, not whole records) — Twilio fails the dialogue at this size")
+
     def _end(self) -> None:
         self.ended = True
         self._pending = None
@@ -551,6 +597,7 @@ class Dialogue:
             dialogue_sid=self.sid,
             collect=collect,
             routing_note=self._routing_note if routing in ("exact", "scored", "none") else _NOTES.get(routing, ""),
+            current_task=request.current_task or self.current_task,
         )
         self.turns.append(turn)
         return turn

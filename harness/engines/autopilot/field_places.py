@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
+from harness.engines.autopilot.field_cities import find_cities, whole_city
 from harness.engines.autopilot.field_numbers import parse_yes_no
 from harness.engines.autopilot.field_tables import (
     ALPHA3_TO_ALPHA2,
-    CITY_KEYS,
     CODE_LOOKALIKES,
     COUNTRIES,
     COUNTRY_KEYS,
@@ -20,7 +20,7 @@ from harness.engines.autopilot.field_tables import (
     STATE_KEYS,
     US_STATES,
 )
-from harness.engines.autopilot.field_text import COMMON_WORDS, alternation, normalize, title_case, word_starts
+from harness.engines.autopilot.field_text import alternation, normalize, word_starts
 
 _PLACE_LEADIN = re.compile(
     r"^(?:i(?:m| am) (?:flying |going |traveling |travelling |leaving |driving )?(?:from|to|in)|"
@@ -44,24 +44,18 @@ def _longest_key(norm: str, keys: dict[str, str], pattern: re.Pattern[str]) -> s
     return best[2] if best else None
 
 
-_CITY_AT = re.compile(alternation(CITY_KEYS) + r"(?!\w)")
-
-
 def parse_city(text: str) -> str | None:
+    """A city named by the answer (field_cities: GeoNames' cities of 15,000+ people and our aliases)."""
     rest = _place_text(text)
-    if not rest:
+    if not rest or parse_yes_no(rest) is not None:
         return None
-    if rest in CITY_KEYS:
-        return CITY_KEYS[rest]
-    listed = _longest_key(rest, CITY_KEYS, _CITY_AT)
-    if listed:
-        return listed
-    # Lenient: Twilio generalised beyond listed values; we accept a short answer without digits.
-    words = rest.split()
-    if (1 <= len(words) <= 4 and not any(c.isdigit() for c in rest) and parse_yes_no(rest) is None
-            and not all(w in COMMON_WORDS for w in words)):
-        return title_case(rest)
-    return None
+    whole = whole_city(rest)
+    if whole is not None:
+        return whole
+    found = find_cities(rest)
+    if not found:
+        return None
+    return max(found, key=lambda f: (f[1] - f[0], -f[0]))[2]  # the longest name, then the first
 
 
 _STATE_AT = re.compile(alternation(STATE_KEYS) + r"(?!\w)")

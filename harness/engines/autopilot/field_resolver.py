@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 from harness.clock import Clock
+from harness.engines.autopilot.field_cities import MAX_CITY_WORDS, find_cities
 from harness.engines.autopilot.field_numbers import (
     ALNUM_SLOT,
     DATE_SLOT,
@@ -42,7 +43,6 @@ from harness.engines.autopilot.field_places import (
     parse_us_state,
 )
 from harness.engines.autopilot.field_tables import (
-    CITY_KEYS,
     COUNTRIES,
     COUNTRY_KEYS,
     CURRENCY_CODES,
@@ -68,7 +68,8 @@ _BUILTIN_SLOTS: dict[str, str] = {
     "Twilio.FIRST_NAME": NAME_SLOT,
     "Twilio.LAST_NAME": NAME_SLOT,
     "Twilio.EMAIL": EMAIL_SLOT,
-    "Twilio.CITY": alternation(CITY_KEYS),
+    # Broad (one to MAX_CITY_WORDS words without digits); parse_city confirms against the city list.
+    "Twilio.CITY": rf"[^\W\d_][\w.'-]*(?: [^\W\d_][\w.'-]*){{0,{MAX_CITY_WORDS - 1}}}",
     "Twilio.US_STATE": alternation([*STATE_KEYS, *(c.lower() for c in US_STATES)]),
     "Twilio.COUNTRY": alternation([*COUNTRY_KEYS, *(c.lower() for c in COUNTRIES),
                                     *(a3.lower() for a3, _ in COUNTRIES.values())]),
@@ -194,6 +195,8 @@ class FieldResolver:
                 if match and match.end() > start:
                     found.append((start, match.end(), custom.lookup[match.group(0)]))
             return found
+        if key == "Twilio.CITY":  # a dictionary walk: the city list is too long for one regex
+            return find_cities(normalized)
         at = _builtin_at(key)
         for start in word_starts(normalized):
             match = at.match(normalized, start)

@@ -53,9 +53,11 @@ class ModelRouter(Router):
     """Routes with a TF-IDF centroid model over word and character n-grams (see the module docstring)."""
 
     def __init__(self, assistant: Assistant, *, resolver: FieldResolver, threshold: float = 0.4,
-                 fallback_task: str | None = None, min_score: float | None = None) -> None:
+                 fallback_task: str | None = None, min_score: float | None = None,
+                 strict_custom_fields: bool = False) -> None:
         super().__init__(assistant, resolver=resolver, threshold=threshold, fallback_task=fallback_task,
-                         min_score=OUT_OF_SCOPE_SCORE if min_score is None else min_score)
+                         min_score=OUT_OF_SCOPE_SCORE if min_score is None else min_score,
+                         strict_custom_fields=strict_custom_fields)
 
     # -- training ---------------------------------------------------------------------------------
 

@@ -56,6 +56,9 @@ STOP_WORDS = word_set(
 STOP_WEIGHT = 0.25  # a stop word still counts (samples made only of them exist: "what do you do")
 SLOT_WEIGHT = 2.0  # a field value spotted in the input ("towels" for {item}) is strong evidence for its task
 MIN_SCORE = 0.1  # below this best cosine the utterance shares too little with any sample
+# A custom field filled with a value the type does not list (FieldValue doc: the NLU generalises from the
+# tagged samples) is at most this many words [uncertain: Twilio's model had no documented bound].
+MAX_GENERALISED_WORDS = 3
 
 _TAG = re.compile(r"\{([^{}]*)\}")
 
@@ -138,8 +141,10 @@ class Router:
         threshold: float = 0.4,
         fallback_task: str | None = None,
         min_score: float = MIN_SCORE,
+        strict_custom_fields: bool = False,
     ) -> None:
         self.assistant = assistant
+        self.strict_custom_fields = strict_custom_fields
         self.resolver = resolver
         self.threshold = threshold
         self.min_score = min_score
@@ -400,18 +405,43 @@ class Router:
                 offer(_Match(tagged.task_index, tagged.sample_id, tagged.specificity, fields))
         return sorted(best.values(), key=lambda m: (-m.specificity[0], -m.specificity[1], m.task_index))
 
-    def _slot_fields(self, tagged: _TaggedSample, found: re.Match[str], *, verify: bool = False
-                     ) -> dict[str, dict[str, str]] | None:
+    def _slot_fields(self, tagged: _TaggedSample, found: re.Match[str], *, verify: bool = False,
+                     generalise: bool = False) -> dict[str, dict[str, str]] | None:
         fields: dict[str, dict[str, str]] = {}
         for slot in tagged.slots:
             text = found.group(slot.group)
-            if verify and self._type_patterns[slot.field_type].fullmatch(text) is None:
-                return None
-            value = self.resolver.resolve_slot(slot.field_type, text)
+            listed = not verify or self._type_patterns[slot.field_type].fullmatch(text) is not None
+            value = self.resolver.resolve_slot(slot.field_type, text) if listed else None
+            if value is None and generalise:
+                value = self._generalised(slot.field_type, text)
             if value is None:
                 return None  # the slot looked right but is not a value of the type ("February 30")
             fields[slot.field] = {"value": value, "type": slot.field_type}
         return fields
+
+    def _generalised_fields(self, tagged: list[_TaggedSample], norm: str) -> dict[str, dict[str, str]]:
+        """The chosen task's one-tag samples with literal words around the tag, matched with any short
+        phrase in the tag's place; the first that fits fills its field. Routing itself never generalises:
+        an unlisted value does not make an exact match (so it cannot outrank a closer sample)."""
+        for sample in tagged:
+            if not sample.verify or not sample.literal_words:  # several tags, or a bare "{item}"
+                continue
+            found = sample.whole.fullmatch(norm) or sample.whole.search(norm)
+            if found is not None and norm[found.start() - 1: found.start()] in ("", " ") \
+                    and norm[found.end(): found.end() + 1] in ("", " "):  # whole words only
+                filled = self._slot_fields(sample, found, verify=True, generalise=True)
+                if filled:
+                    return filled
+        return {}
+
+    def _generalised(self, field_type: str, text: str) -> str | None:
+        """A custom type's slot filled with a value it does not list, where a tagged sample puts it ("i want
+        a {color} shirt" + "i want a green shirt" → "green"; FieldValue doc). Off with strict_custom_fields.
+        Only a short phrase counts (MAX_GENERALISED_WORDS), so a sample's slot does not swallow a sentence."""
+        if self.strict_custom_fields or not self.resolver.is_custom(field_type):
+            return None
+        words = text.split()
+        return " ".join(words) if 0 < len(words) <= MAX_GENERALISED_WORDS else None
 
     def _exact_routing(self, exact: list[_Match], rest: tuple[Ranked, ...]) -> Routing:
         top = exact[0]
@@ -544,6 +574,8 @@ class Router:
             rank = (len(filled), length)
             if best is None or rank > best:
                 best, fields = rank, filled
+        if not fields and not self.strict_custom_fields:
+            fields = self._generalised_fields(tagged, norm)
         task = self._tasks[task_index]
         tagged_names = {slot.field for sample in tagged for slot in sample.slots}
         for task_field in task.fields:

@@ -21,6 +21,7 @@ import requests
 from harness.clock import Clock, FixedClock
 from harness.engines.autopilot.dialogue import Dialogue
 from harness.engines.autopilot.field_resolver import FieldResolver
+from harness.engines.autopilot.options import EngineOptions
 from harness.engines.autopilot.router import Routing
 from harness.engines.autopilot.routers import DEFAULT_ROUTER, router_class
 from harness.engines.autopilot.webhooks import WebhookClient
@@ -51,8 +52,11 @@ class AutopilotRuntime:
         timeout: float | None = None,  # None: $AUTOPILOT_HARNESS_WEBHOOK_DEADLINE, else WEBHOOK_DEADLINE_SECONDS
         router: str = DEFAULT_ROUTER,
         min_score: float | None = None,
+        options: EngineOptions | None = None,
     ) -> None:
         self.clock: Clock = clock or FixedClock()
+        # The open choices (options.py): given, else from AUTOPILOT_HARNESS_* in the environment.
+        self.options = options if options is not None else EngineOptions.resolve()
         self.url_map = url_map if isinstance(url_map, UrlMap) else UrlMap(url_map)
         self.account_sid = account_sid
         self.threshold = threshold
@@ -78,12 +82,14 @@ class TrainedAssistant:
         self.clock = runtime.clock
         self.webhooks = runtime.webhooks
         self.account_sid = runtime.account_sid
+        self.options = runtime.options
         self.sid = assistant.sid or _stable_sid("UA", assistant.unique_name)
         self.resolver = FieldResolver(assistant, runtime.clock)
         fallback = task_target(assistant.defaults.fallback or "") or None
-        options = {} if runtime.min_score is None else {"min_score": runtime.min_score}
+        scoring = {} if runtime.min_score is None else {"min_score": runtime.min_score}
         self.router = runtime.router_class(assistant, resolver=self.resolver, threshold=threshold,
-                                           fallback_task=fallback, **options)
+                                           fallback_task=fallback,
+                                           strict_custom_fields=self.options.strict_custom_fields, **scoring)
 
     def start(self, *, channel: str = "sms", user: str = "+15555550100", memory: Mapping[str, Any] | None = None,
               target_task: str | None = None, assistant_sid: str | None = None,

@@ -3,7 +3,8 @@
 Transport (docs/autopilot-engine.md): a form-encoded POST, or a GET with the same parameters in the query
 string but without `Memory` (Autopilot left it out to avoid truncation). Every request carries
 `X-Twilio-Signature`, computed by the `twilio` package's RequestValidator from the auth token over the
-**production** URL (the one in the assistant), since that is the URL Twilio signed; `sign_local_url=True`
+**production** URL (the one in the assistant), since that is the URL Twilio signed — on a GET the full URL
+with its query string exactly as requested, parameters in the order sent; `sign_local_url=True`
 signs the URL actually called instead, for local servers that validate against what they see.
 Production URLs go through the URL map to local servers first.
 
@@ -27,6 +28,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from harness.engines.twilio.functions import LOGS_HEADER, decode_logs
 from harness.engines.twilio.network import (
     FetchError,
     NetworkPolicy,
@@ -51,6 +53,9 @@ DEFAULT_TIMEOUT = WEBHOOK_DEADLINE_SECONDS  # the former name
 # fill memory; raise it with the environment variable.
 WEBHOOK_MAX_BYTES = 1024 * 1024
 WEBHOOK_MAX_BYTES_ENV = "AUTOPILOT_HARNESS_WEBHOOK_MAX_BYTES"
+# Twilio's limits page: an Actions response over 16 KB fails with error 90100 (1 KB = 1024 bytes
+# [uncertain]). Twilio's limit, not the kit's: not raisable.
+MAX_ACTIONS_BYTES = 16 * 1024
 EXCERPT = 300
 _UNREACHABLE_HINT = "is the server running, and does --url-map send the production URL to it?"
 
@@ -68,13 +73,18 @@ class WebhookCall:
     elapsed_ms: float | None = None
     response: Any = None
     error: str | None = None
+    body_bytes: int | None = None  # the size of the answer (not in to_dict: transcripts keep their shape)
+    logs: list[dict[str, str]] = field(default_factory=list)  # a Function's console output for this request
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "purpose": self.purpose, "url": self.url, "called": self.called, "method": self.method,
             "params": dict(self.params), "status": self.status, "elapsed_ms": self.elapsed_ms,
             "response": self.response, "error": self.error,
         }
+        if self.logs:  # only when the Function printed something: transcripts without logs keep their shape
+            data["logs"] = [dict(line) for line in self.logs]
+        return data
 
 
 @dataclass
@@ -120,18 +130,21 @@ class WebhookClient:
             raise WebhookError(f"{purpose} {method} {redact(url)}: {err.detail}", hint=err.hint) from None
         record = WebhookCall(purpose, url, called, method, sent)
         headers = {"User-Agent": "TwilioProxy/1.1 (autopilot-harness)", "Accept": "application/json"}
+        # A GET carries its parameters in the query string, built once in the order sent: that exact URL is
+        # requested and signed (Twilio signs the full URL as requested; no sorting, no re-encoding).
+        query = urlencode(list(sent.items())) if method == "GET" else ""
         if self.sign:
             if method == "GET":
-                signed_url = _with_query(called if self.sign_local_url else url, sent)
+                signed_url = _with_query(called if self.sign_local_url else url, query)
                 headers["X-Twilio-Signature"] = self.signature(signed_url, {})
             else:
                 headers["X-Twilio-Signature"] = self.signature(called if self.sign_local_url else url, sent)
         session = self.http or _shared_session()
         started = time.perf_counter()
         try:
-            response = fetch(session, method, called, policy=self.policy, limits=self.limits(),
-                           params=sent if method == "GET" else None, data=sent if method != "GET" else None,
-                           headers=headers)
+            response = fetch(session, method, _with_query(called, query) if method == "GET" else called,
+                             policy=self.policy, limits=self.limits(),
+                             data=sent if method != "GET" else None, headers=headers)
         except FetchError as err:
             record.status = err.status
             record.error = err.detail
@@ -141,12 +154,14 @@ class WebhookClient:
         finally:
             record.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         record.status = response.status_code
+        record.body_bytes = len(response.body)
+        record.logs = decode_logs(response.headers.get(LOGS_HEADER))
         body = response.text()
         if not 200 <= response.status_code < 300:
             record.error = f"HTTP {response.status_code}"
             raise WebhookError(
                 f"{purpose} {method} {_shown(url, called)} answered HTTP {response.status_code}: "
-                f"{_excerpt(body)}"
+                f"{_excerpt(body)}{logs_text(record.logs)}"
             )
         try:
             data = loads_json(body) if body.strip() else None
@@ -156,16 +171,28 @@ class WebhookClient:
             place = f" at line {at.line} column {at.column}" if at is not None and at.line is not None else ""
             raise WebhookError(
                 f"{purpose} {method} {_shown(url, called)} answered HTTP {response.status_code} with invalid "
-                f"JSON ({err.message.removeprefix('malformed JSON: ')}{place}): {_excerpt(body)}",
+                f"JSON ({err.message.removeprefix('malformed JSON: ')}{place}): {_excerpt(body)}"
+                f"{logs_text(record.logs)}",
                 hint=err.hint,
             ) from None
         record.response = data
         return data, record
 
     def actions(self, purpose: str, url: str, method: str, params: Mapping[str, str], *,
-                task_names: Collection[str], field_type_names: Collection[str]) -> tuple[list, WebhookCall]:
-        """Call a URL that must answer Actions JSON; return the checked actions list."""
+                task_names: Collection[str], field_type_names: Collection[str],
+                defer_unknown_tasks: bool = False) -> tuple[list, WebhookCall]:
+        """Call a URL that must answer Actions JSON; return the checked actions list.
+
+        `defer_unknown_tasks`: a `task://` redirect target naming no task is not a problem of the answer
+        (the dialogue fails when that redirect fires); `listen.tasks` names are still checked."""
         data, record = self.call(purpose, url, method, params)
+        if record.body_bytes is not None and record.body_bytes > MAX_ACTIONS_BYTES:
+            record.error = "Actions response too large"
+            raise WebhookError(
+                f"{purpose} {record.method} {_shown(url, record.called)} answered {record.body_bytes} bytes of "
+                f"Actions JSON, over Twilio's {MAX_ACTIONS_BYTES // 1024} KB limit (error 90100)"
+                f"{logs_text(record.logs)}",
+                hint="send fewer or shorter actions; Twilio rejects the whole response at this size")
         from harness.models.actions import check_actions
 
         problems: list[HarnessError] = check_actions(
@@ -173,13 +200,15 @@ class WebhookClient:
         ) if isinstance(data, dict) else []
         if not isinstance(data, dict):
             problems = [WebhookError(f"expected a JSON object with 'actions', got {_kind(data)}")]
+        if defer_unknown_tasks:
+            problems = [p for p in problems if not _unknown_task_target(p)]
         if problems:
             details = "; ".join(f"{p.location.pointer or '/'}: {p.message}" if p.location else p.message
                                 for p in problems[:5])
             record.error = "invalid Actions JSON"
             raise WebhookError(
                 f"{purpose} {record.method} {_shown(url, record.called)} answered invalid Actions JSON "
-                f"(error 90100): {details}; body: {_excerpt(json.dumps(data))}"
+                f"(error 90100): {details}; body: {_excerpt(json.dumps(data))}{logs_text(record.logs)}"
             )
         return list(data.get("actions") or []), record
 
@@ -205,10 +234,31 @@ def _shared_session() -> requests.Session:
     return _SESSION
 
 
-def _with_query(url: str, params: Mapping[str, str]) -> str:
-    if not params:
+def _with_query(url: str, query: str) -> str:
+    """`url` with `query` appended after any query it already has (kept as written)."""
+    if not query:
         return url
-    return url + ("&" if "?" in url else "?") + urlencode(sorted(params.items()))
+    return url + ("&" if "?" in url else "?") + query
+
+
+MAX_LOG_LINES_SHOWN = 20  # in an error message; the transcript keeps every line
+
+
+def logs_text(logs: list[dict[str, str]]) -> str:
+    """A Function's console output for an error message: "" when it printed nothing."""
+    if not logs:
+        return ""
+    shown = [f"  [{line.get('level', '')}] {line.get('message', '')}" for line in logs[:MAX_LOG_LINES_SHOWN]]
+    if len(logs) > MAX_LOG_LINES_SHOWN:
+        shown.append(f"  … {len(logs) - MAX_LOG_LINES_SHOWN} more line(s) in the transcript (webhooks[].logs)")
+    return "\nFunction output:\n" + "\n".join(shown)
+
+
+def _unknown_task_target(problem: HarnessError) -> bool:
+    """A reference problem about a redirect target (`'task://x' names no task`), not a listen.tasks name."""
+    from harness.errors import ReferenceProblem
+
+    return isinstance(problem, ReferenceProblem) and problem.message.startswith("'task://")
 
 
 def _shown(url: str, called: str) -> str:

@@ -29,7 +29,11 @@ class ReplyLike(Protocol):
 
 @runtime_checkable
 class BotTurnLike(Protocol):
-    """The bot's answer to one user message."""
+    """The bot's answer to one user message.
+
+    Optional: `current_task`, the last task that ran before the bot handed control back (after a redirect
+    to task://agent it is "agent"); the widget's `CurrentTask` output uses it, else `task`.
+    """
 
     task: str | None  # the task that handled the message
     fields: dict[str, dict[str, str]]  # field name → {"value", "type"}
@@ -123,6 +127,7 @@ class ScriptedTurn:
     memory: dict[str, Any]
     user: str
     routing: str = "scripted"
+    current_task: str | None = None  # the last task that ran, when it differs from `task`
 
     def to_dict(self) -> dict[str, Any]:
         return {"task": self.task, "fields": self.fields, "replies": [r.text for r in self.replies],

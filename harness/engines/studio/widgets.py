@@ -410,7 +410,7 @@ class SendToAutopilot(Widget):
         # One SID per dialogue: the one the bot ran under (it may differ from a widget's Liquid placeholder).
         assistant = getattr(dialogue, "assistant_sid", None) or data["assistant"]
         out: dict[str, Any] = {
-            "CurrentTask": (turn.task or "") if turn is not None else "",
+            "CurrentTask": _current_task(turn),
             "CurrentInput": data.get("input", ""),
             "DialogueSid": dialogue.sid if dialogue is not None else "",
             "UserIdentifier": ex.contact,
@@ -429,6 +429,14 @@ class SendToAutopilot(Widget):
                 out[f"Field_{name}_Value"] = field.get("value", "")
                 out[f"Field_{name}_Type"] = field.get("type", "")
         return out
+
+
+def _current_task(turn: Any) -> str:
+    """The last task that ran before the bot handed control back (a bot port's `current_task`; ports without
+    it report the task that took the message)."""
+    if turn is None:
+        return ""
+    return str(getattr(turn, "current_task", None) or turn.task or "")
 
 
 # --- HTTP and Functions ---------------------------------------------------------------------------------

@@ -33,10 +33,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -45,6 +47,58 @@ from types import TracebackType
 from harness.errors import EngineError, UsageError
 
 TWILIO_RUN_ENV = "AUTOPILOT_HARNESS_TWILIO_RUN"
+# Each request's console output (console.log/info/warn/error/debug inside the Function) comes back in this
+# response header: base64 of a JSON list of {"level", "message"}, for the transcript (webhooks[].logs).
+LOGS_HEADER = "X-Harness-Function-Logs"
+# At most this many bytes of a request's logs travel (the header; HTTP clients refuse header lines over
+# 64 KB); later lines are dropped with a note saying how many. Raise with AUTOPILOT_HARNESS_FUNCTION_LOG_BYTES.
+MAX_FUNCTION_LOG_BYTES = 32 * 1024
+FUNCTION_LOG_BYTES_ENV = "AUTOPILOT_HARNESS_FUNCTION_LOG_BYTES"
+# Loaded into twilio-run with `node --require` (NODE_OPTIONS). AsyncLocalStorage ties every console call to
+# the request whose handler (or its callbacks, timers, promises) made it, so concurrent requests stay apart.
+_LOG_CAPTURE_JS = r"""'use strict';
+const { AsyncLocalStorage } = require('async_hooks');
+const http = require('http');
+const util = require('util');
+const HEADER = '%(header)s';
+const LIMIT = %(limit)d;
+const store = new AsyncLocalStorage();
+for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => {
+    const logs = store.getStore();
+    if (logs) logs.push({ level, message: util.format(...args) });
+    return original(...args);
+  };
+}
+const emit = http.Server.prototype.emit;
+http.Server.prototype.emit = function (event, req, res) {
+  if (event === 'request' && res) {
+    const logs = [];
+    res.__harnessLogs = logs;
+    return store.run(logs, () => emit.apply(this, arguments));
+  }
+  return emit.apply(this, arguments);
+};
+const writeHead = http.ServerResponse.prototype.writeHead;
+http.ServerResponse.prototype.writeHead = function (...args) {
+  const logs = this.__harnessLogs;
+  if (logs && logs.length && !this.headersSent) {
+    const kept = logs.slice();
+    let text = JSON.stringify(kept);
+    while (Buffer.byteLength(text) * 4 / 3 > LIMIT && kept.length > 1) {
+      kept.pop();
+      const dropped = logs.length - kept.length;
+      text = JSON.stringify(kept.concat([{ level: 'harness', message:
+        `(${dropped} more line(s) dropped: over ${LIMIT} bytes; raise %(env)s)` }]));
+    }
+    if (Buffer.byteLength(text) * 4 / 3 <= LIMIT) {
+      this.setHeader(HEADER, Buffer.from(text).toString('base64'));
+    }
+  }
+  return writeHead.apply(this, args);
+};
+"""
 DEFAULT_STARTUP_TIMEOUT = 30.0
 _PORT_ATTEMPTS = 3
 _OUTPUT_LINES = 60  # lines of twilio-run output kept for error messages
@@ -72,8 +126,12 @@ class FunctionsServer:
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         fork_process: bool = False,
         env: dict[str, str] | None = None,
+        domain: str | None = None,
     ) -> None:
         self.folder = Path(folder).resolve()
+        # The production domain the URL map sends here (e.g. "hotel-1234.twil.io"): context.DOMAIN_NAME.
+        self.domain = domain or None
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None  # the .env and preload we hand it
         self.requested_port = port or None  # 0 means "pick a free one", as for LocalServer
         self.startup_timeout = startup_timeout
         self.fork_process = fork_process
@@ -138,6 +196,9 @@ class FunctionsServer:
         if self._reader is not None:
             self._reader.join(timeout=1.0)
             self._reader = None
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
     def __enter__(self) -> FunctionsServer:
         try:
@@ -160,13 +221,43 @@ class FunctionsServer:
         command = [str(binary), "start", str(self.folder), "--port", str(port), "--no-live", "--logs=false"]
         if not self.fork_process:
             command.append("--no-fork-process")
+        env_file = self._env_file()
+        if env_file is not None:
+            command += ["--env", str(env_file)]
         return command
+
+    def _scratch_dir(self) -> Path:
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="autopilot-harness-functions-")
+        return Path(self._scratch.name)
+
+    def _log_capture(self) -> Path:
+        """The preload that returns each request's console output in LOGS_HEADER."""
+        path = self._scratch_dir() / "harness-function-logs.js"
+        path.write_text(_LOG_CAPTURE_JS % {"header": LOGS_HEADER, "limit": function_log_limit(),
+                                           "env": FUNCTION_LOG_BYTES_ENV}, encoding="utf-8")
+        return path
+
+    def _env_file(self) -> Path | None:
+        """twilio-run builds `context` as {DOMAIN_NAME: "localhost:PORT", ...the .env}: a .env naming
+        DOMAIN_NAME sets it. We hand it the folder's own .env plus DOMAIN_NAME (unless that .env sets one)."""
+        if self.domain is None:
+            return None
+        own = self.folder / ".env"
+        text = own.read_text(encoding="utf-8", errors="replace") if own.is_file() else ""
+        if not re.search(r"(?m)^\s*(?:export\s+)?DOMAIN_NAME\s*=", text):
+            text = (text + "\n" if text and not text.endswith("\n") else text) + f"DOMAIN_NAME={self.domain}\n"
+        path = self._scratch_dir() / ".env"
+        path.write_text(text, encoding="utf-8")
+        return path
 
     def _launch(self, binary: Path, port: int, deadline: float) -> bool:
         """Start twilio-run on `port`; True once it listens, False if the port was taken."""
         with self._output_lock:
             self._output.clear()
         env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0", **self._extra_env}
+        preload = self._log_capture()
+        env["NODE_OPTIONS"] = f"{env.get('NODE_OPTIONS', '')} --require {_node_quoted(preload)}".strip()
         try:
             self._process = subprocess.Popen(
                 self._command(binary, port),
@@ -224,6 +315,40 @@ class FunctionsServer:
 
 
 # --- helpers (public: the CLI and tests use them) ---------------------------------------------------
+
+
+def function_log_limit() -> int:
+    """MAX_FUNCTION_LOG_BYTES, or AUTOPILOT_HARNESS_FUNCTION_LOG_BYTES (a positive integer) when set."""
+    raw = os.environ.get(FUNCTION_LOG_BYTES_ENV, "").strip()
+    if not raw:
+        return MAX_FUNCTION_LOG_BYTES
+    if not raw.isdigit() or int(raw) <= 0:
+        raise UsageError(f"{FUNCTION_LOG_BYTES_ENV}={raw!r}: expected a positive number of bytes, e.g. 65536")
+    return int(raw)
+
+
+def decode_logs(header: str | None) -> list[dict[str, str]]:
+    """The console lines LOGS_HEADER carries (an unreadable header is reported as one line, not dropped)."""
+    if not header:
+        return []
+    import base64
+    import binascii
+    import json
+
+    try:
+        lines = json.loads(base64.b64decode(header, validate=True).decode("utf-8", "replace"))
+    except (binascii.Error, ValueError):
+        return [{"level": "harness", "message": f"(unreadable {LOGS_HEADER} header)"}]
+    if not isinstance(lines, list):
+        return [{"level": "harness", "message": f"(unreadable {LOGS_HEADER} header)"}]
+    return [{"level": str(line.get("level", "")), "message": str(line.get("message", ""))}
+            for line in lines if isinstance(line, dict)]
+
+
+def _node_quoted(path: Path) -> str:
+    # NODE_OPTIONS splits on spaces; a path with spaces is quoted (Node accepts "…" there).
+    text = str(path)
+    return f'"{text}"' if " " in text else text
 
 
 def function_paths(folder: Path) -> tuple[str, ...]:
