@@ -219,6 +219,10 @@ def _print_outcome(transcript: Transcript, out: TextIO) -> None:
     if handoff and handoff["kind"] == "flex":
         print(f"handoff: Flex task {handoff['task_sid']} in queue {handoff['queue'] or '(none)'}, "
               f"channel {handoff['task_channel']}, attributes {json.dumps(handoff['attributes'])}", file=out)
+    elif handoff and handoff["kind"] == "autopilot":
+        where = (f"task {handoff['task_sid']} in queue {handoff.get('queue') or '(none)'}"
+                 if handoff.get("task_sid") else f"TwiML answered HTTP {handoff.get('status')}")
+        print(f"handoff: Autopilot {handoff.get('channel')} handoff to {handoff.get('uri')}: {where}", file=out)
     elif handoff:
         print(f"handoff: {handoff['method']} {handoff['url']} → {handoff['status']}, "
               f"body {json.dumps(handoff['body'])}", file=out)

@@ -22,6 +22,7 @@ from harness.engines.autopilot.dialogue import Dialogue
 from harness.engines.autopilot.field_resolver import FieldResolver
 from harness.engines.autopilot.router import Router, Routing
 from harness.engines.autopilot.webhooks import DEFAULT_TIMEOUT, WebhookClient
+from harness.engines.twilio.taskrouter import FakeTaskRouter
 from harness.engines.twilio.urlmap import UrlMap
 from harness.models.assistant import Assistant, task_target
 from harness.sids import SidFactory
@@ -47,6 +48,7 @@ class AutopilotRuntime:
         sign_requests: bool = True,
         sign_local_url: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
+        taskrouter: FakeTaskRouter | None = None,
     ) -> None:
         self.clock: Clock = clock or FixedClock()
         self.url_map = url_map if isinstance(url_map, UrlMap) else UrlMap(url_map)
@@ -57,6 +59,8 @@ class AutopilotRuntime:
             url_map=self.url_map, auth_token=auth_token, timeout=timeout, sign=sign_requests,
             sign_local_url=sign_local_url, http=http,
         )
+        # Where a voice `handoff` to taskrouter://WW… creates its task (a session shares one with Studio).
+        self.taskrouter = taskrouter or FakeTaskRouter(sids=self.sids, clock=self.clock, account_sid=account_sid)
 
     def train(self, assistant: Assistant, *, threshold: float | None = None) -> TrainedAssistant:
         return TrainedAssistant(self, assistant, threshold=self.threshold if threshold is None else threshold)
