@@ -511,7 +511,7 @@ def _with_live_task(handoff: dict[str, Any], taskrouter: Any) -> dict[str, Any]:
     if task is None:
         return handoff
     handoff.update(queue=task.task_queue_friendly_name or task.task_queue_sid, queue_sid=task.task_queue_sid,
-                   status=task.assignment_status, reason=task.reason,
+                   task_status=task.assignment_status, reason=task.reason,
                    queue_history=[dict(entry) for entry in task.queue_history])
     handoff["task_priority" if handoff.get("kind") == "autopilot" else "priority"] = task.priority
     return handoff

@@ -386,7 +386,8 @@ class Dialogue:
             record.update(task_sid=task.sid, workflow_sid=task.workflow_sid, queue_sid=task.task_queue_sid,
                           queue=task.task_queue_friendly_name or task.task_queue_sid,
                           task_priority=task.priority, task_timeout=task.timeout, attributes=task.parsed_attributes,
-                          routing=task.routing.explanation if task.routing is not None else None)
+                          routing=task.routing.explanation if task.routing is not None else None,
+                          task_status=task.assignment_status, queue_history=[dict(e) for e in task.queue_history])
             return record
         method = str(spec.get("method") or "POST")
         twiml, call = self.trained.webhooks.twiml("handoff", uri, method, self._request_params(request))
