@@ -48,7 +48,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness.clock import Clock, FixedClock, iso
+from harness.clock import CLOCK_LATEST, Clock, FixedClock, iso
 from harness.engines.twilio.expressions import Expression, compile_expression
 from harness.errors import (
     EngineError,
@@ -686,9 +686,8 @@ class FakeTaskRouter:
         changed: list[Task] = []
         for task in self.tasks:
             moved = False
-            for _ in range(MAX_STEPS_PER_CHECK):
-                if task.assignment_status != "pending":
-                    break
+            # Ends: each pass cancels the task or moves it strictly forward (a later target or filter).
+            while task.assignment_status == "pending":
                 ttl_at = task.date_created + timedelta(seconds=task.timeout)
                 step_at = task.step_deadline
                 due = min(ttl_at, step_at) if step_at is not None else ttl_at
@@ -739,7 +738,7 @@ class FakeTaskRouter:
             "target": target_index, "priority": task.priority, "entered": iso(at), "left": None,
             "left_by": None, "note": _worker_note(target, task.parsed_attributes),
         })
-        task.step_deadline = at + timedelta(seconds=target.timeout) if target.timeout is not None else None
+        task.step_deadline = _after(at, target.timeout) if target.timeout is not None else None
         if target.skip_if is not None and target.skip_if.evaluate(_no_workers(target.skip_if)):
             self._leave(task, at, "skip_if")
             self.events.append({"event_type": "workflow.skipped", "task_sid": task.sid,
@@ -868,9 +867,13 @@ class FakeTaskRouter:
 
 # --- helpers -------------------------------------------------------------------------------------------
 
-# How many steps one check may move a task (targets, filters): a workflow has finitely many, and each
-# step strictly advances, so this only guards a bug from turning into a hang.
-MAX_STEPS_PER_CHECK = 10_000
+def _after(at: datetime, seconds: int) -> datetime | None:
+    """`at` + `seconds`, or None when that lies past the clock's range (a timeout no wait can reach)."""
+    try:
+        later = at + timedelta(seconds=seconds)
+    except OverflowError:
+        return None
+    return later if later <= CLOCK_LATEST else None
 
 
 def _no_workers(skip_if: Expression) -> dict[str, Any]:

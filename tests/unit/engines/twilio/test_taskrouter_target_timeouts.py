@@ -155,6 +155,16 @@ def test_known_worker_and_order_by_targets_wait_for_their_timeout_and_say_why() 
     assert "worker expression 'worker.level > 1'" in task.queue_history[1]["note"]
 
 
+def test_a_timeout_beyond_the_clocks_range_never_fires() -> None:
+    # WF-DOC only says "a positive integer": 10**15 s is accepted, and no wait reaches it (no overflow).
+    document = {"task_routing": {"filters": [{"expression": "1==1", "targets": [
+        {"queue": "WQ1", "timeout": 10**15}, {"queue": "WQ2"}]}]}}
+    router, clock = _router(document)
+    task = router.create_task(WW, "chat", {})
+    _wait(router, clock, 86_399)
+    assert _queues(task) == ["WQ1"] and task.step_deadline is None
+
+
 def test_reset_forgets_the_tasks_of_an_earlier_case() -> None:
     router, _clock = _router(COMPLEX)
     router.create_task(WW, "chat", {"type": "lead"})
