@@ -40,9 +40,9 @@ from harness.errors import (
 from harness.models.json_schema import describe_value, json_schema_problem, pointer_order
 from harness.models.scenario_contracts import parse_contracts
 from harness.models.scenario_expect import (
+    AutopilotHandoffExpect,
     Comparison,
     FieldExpect,
-    AutopilotHandoffExpect,
     FlexHandoffExpect,
     FlowExpect,
     HttpHandoffExpect,
