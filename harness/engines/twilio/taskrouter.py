@@ -35,7 +35,9 @@ What it models (reference/taskrouter.md §1, §3):
 [uncertain] choices: a target expression with a syntax error is a warning (`Workflow.warnings`) unless
 `strict=True` (a production Aselo workflow has one, so Twilio may accept it); unknown configuration keys
 are warnings; the configuration limit is 1 048 576 bytes (the doc writes "1038576 bytes (1MB)"); an
-unknown `TC…` task channel SID is accepted with `task_channel_unique_name=None`.
+unknown `TC…` task channel SID is accepted with `task_channel_unique_name=None`; a workflow-timeout cancel's
+reason text is ours; a task that skipped out of every filter with no default_filter is canceled; skip_if
+is evaluated once, when the task enters the target.
 """
 
 from __future__ import annotations
