@@ -231,6 +231,18 @@ def test_voice_handoff_action_is_in_json_and_text(tmp_path: Path, capsys: pytest
     assert "handoff" not in capsys.readouterr().out  # only when the action ran
 
 
+def test_a_workflow_routes_the_bots_voice_handoff_without_a_flow(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # The Hand-off doc's taskrouter://WW… handoff creates the task in the workflow's queue (--workflow
+    # no longer needs --flow: it routes the bot's own handoffs too).
+    workflow = tmp_path / "workflow.json"
+    workflow.write_text(json.dumps({"task_routing": {"filters": [], "default_filter": {"queue": "WQ" + "5" * 32}}}))
+    bot = _handoff_bot(tmp_path)
+    assert main(["chat", "--bot", bot, "--workflow", str(workflow), "--channel", "voice",
+                 "--say", "put me through to reception"]) == 0
+    assert f"in queue WQ{'5' * 32}" in capsys.readouterr().out
+
+
 UNUSED_SID = "UA" + "9" * 32
 
 
@@ -238,7 +250,6 @@ UNUSED_SID = "UA" + "9" * 32
     (["--threshold", "5"], "--threshold 5: expected a confidence between 0 and 1"),
     (["--threshold", "-1"], "--threshold -1: expected a confidence between 0 and 1"),
     (["--url-map", "https://a=notaurl"], "LOCAL 'notaurl' is not an http(s) URL"),
-    (["--workflow", WORKFLOW], "--workflow needs --flow"),
     (["--subflow", "FW" + "1" * 32 + "=sub.json"], "--subflow needs --flow"),
     (["--flow", str(FLOWS / "flex_messaging.json"), "--subflow", "x"], "--subflow 'x': expected FW…=FILE"),
     (["--flow", str(FLOWS / "flex_messaging.json"), "--subflow", "sub.json=FW1"], "expected FW…=FILE"),
