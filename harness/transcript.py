@@ -37,7 +37,9 @@ class Turn:
     steps: tuple[dict[str, Any], ...] = ()  # flow steps this message caused
     bot: str | None = None  # the Autopilot widget / assistant that answered, when a flow runs
     wait: float | None = None  # a pause of this many seconds instead of a message (timeouts fire)
-    handoff: dict[str, Any] | None = None  # the bot's Autopilot `handoff` action (voice), when it ran
+    # the bot's Autopilot `handoff` action (voice), when it ran: {"kind": "autopilot", <the action's keys>,
+    # and what it did: "status"/"twiml" of a TwiML request, or "task_sid", "queue", "queue_history", …}
+    handoff: dict[str, Any] | None = None
     routing_note: str | None = None  # the router's reason in words ("closest sample …", "below min_score …")
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,7 +81,9 @@ class Transcript:
     ended: bool = False  # the (last) bot dialogue has ended
     final_memory: dict[str, Any] = field(default_factory=dict)
     flow: FlowRecord | None = None
-    handoff: dict[str, Any] | None = None  # {"kind": "flex"|"http", ...payload}
+    # {"kind": "flex"|"http"|"autopilot", ...payload}; a task's "queue" and "queue_history" as they are
+    # after the last turn (a `wait` may have moved it)
+    handoff: dict[str, Any] | None = None
     # meta["dialogues"]: one {"sid", "ended", "final_memory"} per bot dialogue, in order — a message after
     # a dialogue ended starts a new one, and `ended`/`final_memory` above are those of the last one.
     meta: dict[str, Any] = field(default_factory=dict)

@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--subflow", action="append", default=[], metavar="FW…=FILE",
                       help="a subflow definition for run-subflow widgets (repeatable)")
     chat.add_argument("--workflow", default=None, metavar="WORKFLOW.json",
-                      help="TaskRouter workflow configuration deciding the queue of a Flex handoff")
+                      help="TaskRouter workflow configuration deciding the queue of a Flex handoff or of the "
+                           "bot's voice handoff to taskrouter://WW…")
     chat.add_argument("--json", action="store_true", help="print the transcript as one JSON object")
     chat.add_argument("--explain", action="store_true", help="show why each message routed where it did")
 

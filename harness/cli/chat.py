@@ -27,8 +27,9 @@ def options_from_args(args: argparse.Namespace) -> SessionOptions:
         raise UsageError(f"--threshold {args.threshold:g}: expected a confidence between 0 and 1, e.g. 0.4")
     flow = getattr(args, "flow", None)
     if not flow:
-        # These only mean something to a flow; silently ignoring them hides a forgotten --flow.
-        given = [name for name in ("workflow", "subflow") if getattr(args, name, None)]
+        # Subflows only mean something to a flow; silently ignoring them hides a forgotten --flow. (A
+        # workflow also routes the bot's own voice handoffs to taskrouter://WW….)
+        given = [name for name in ("subflow",) if getattr(args, name, None)]
         if given:
             raise UsageError(f"--{given[0]} needs --flow FLOW.json (it configures the Studio flow's run)")
     bots = parse_bot_options(args.bot)
@@ -220,6 +221,10 @@ def _print_outcome(transcript: Transcript, out: TextIO) -> None:
     if handoff and handoff["kind"] == "flex":
         print(f"handoff: Flex task {handoff['task_sid']} in queue {handoff['queue'] or '(none)'}, "
               f"channel {handoff['task_channel']}, attributes {json.dumps(handoff['attributes'])}", file=out)
+    elif handoff and handoff["kind"] == "autopilot":
+        where = (f"task {handoff['task_sid']} in queue {handoff.get('queue') or '(none)'}"
+                 if handoff.get("task_sid") else f"TwiML answered HTTP {handoff.get('status')}")
+        print(f"handoff: Autopilot {handoff.get('channel')} handoff to {handoff.get('uri')}: {where}", file=out)
     elif handoff:
         print(f"handoff: {handoff['method']} {handoff['url']} → {handoff['status']}, "
               f"body {json.dumps(handoff['body'])}", file=out)

@@ -24,6 +24,7 @@ from harness.insight.lint_rules import (
     LintFinding,
     bot_for,
     implicit_bots,
+    lint_actions,
     lint_assistant,
     lint_flow,
     load_config,
@@ -104,6 +105,7 @@ def lint_file(path: Path) -> FileReport:
             from harness.models.actions import check_actions
 
             report.errors.extend(check_actions(source.data, path=str(path), source=source))
+            report.model = source  # the lint rules read it (AP107)
         else:
             report.errors.append(LoadError(
                 "not an Autopilot assistant export ('tasks'), an Actions document ('actions') "
@@ -135,6 +137,8 @@ def apply_rules(reports: list[FileReport], *, config: LintConfig, bots: dict[str
         elif isinstance(report.model, Assistant):
             driving = [f for f in flows if _drives(f, report.model, bots_of(f))]
             findings = lint_assistant(report.model, flows=driving, config=config)
+        elif report.kind == "actions" and report.model is not None:
+            findings = lint_actions(report.model, config=config)
         else:
             continue
         # A rule restating a loader warning (a default naming no task) replaces it: one finding per place.

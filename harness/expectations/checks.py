@@ -15,6 +15,7 @@ from harness.errors import HarnessError, Location
 from harness.expectations.mismatch import MISSING, SCENARIO_SCOPE, Expected, Mismatch, show
 from harness.expectations.payload import parse_json_text, schema_diff, subset_diff
 from harness.models.scenario_expect import (
+    AutopilotHandoffExpect,
     FieldExpect,
     FlexHandoffExpect,
     FlowExpect,
@@ -111,6 +112,12 @@ def check_turn(expect: TurnExpect, turn: Turn) -> list[Mismatch]:
     if expect.ended is not None and turn.ended != expect.ended:
         out.add("ended", expect.ended, turn.ended,
                 "the dialogue ended on this turn" if turn.ended else "the dialogue is still open (listening)")
+    if expect.handoff is not None:
+        if turn.handoff is None:
+            out.add("handoff", Expected("the bot's handoff action"), Expected("no handoff on this turn"),
+                    at=("handoff", "autopilot"))
+        else:
+            _check_autopilot(out, expect.handoff, turn.handoff)
     return out.found
 
 
@@ -253,6 +260,9 @@ def check_transcript(scenario: Scenario, transcript: Transcript, *, queue_of: Qu
 
 
 def describe_handoff(handoff: Mapping[str, Any]) -> str:
+    if handoff.get("kind") == "autopilot":
+        where = f", task in queue {show(handoff['queue'])}" if handoff.get("queue") else ""
+        return f"the bot's handoff action to {handoff.get('uri')}{where}"
     if handoff.get("kind") == "http":
         return f"an HTTP handoff: {handoff.get('method', 'POST')} {handoff.get('url')}"
     queue = handoff.get("queue") or handoff.get("queue_name")
@@ -441,9 +451,9 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) or value is None else str(value)
 
 
-def _check_handoff(out: _Collector, expect: FlexHandoffExpect | HttpHandoffExpect,
+def _check_handoff(out: _Collector, expect: FlexHandoffExpect | HttpHandoffExpect | AutopilotHandoffExpect,
                    handoff: Mapping[str, Any] | None, queue_of: QueueOf | None) -> None:
-    wanted_kind = "a Flex task" if expect.kind == "flex" else "an HTTP handoff"
+    wanted_kind = {"flex": "a Flex task", "http": "an HTTP handoff"}.get(expect.kind, "the bot's handoff action")
     if handoff is None:
         out.add("handoff", Expected(wanted_kind), Expected("no handoff"), at=("handoff",))
         return
@@ -452,6 +462,8 @@ def _check_handoff(out: _Collector, expect: FlexHandoffExpect | HttpHandoffExpec
         return
     if isinstance(expect, FlexHandoffExpect):
         _check_flex(out, expect, handoff, queue_of)
+    elif isinstance(expect, AutopilotHandoffExpect):
+        _check_autopilot(out, expect, handoff)
     else:
         _check_http(out, expect, handoff)
 
@@ -478,6 +490,7 @@ def _check_flex(out: _Collector, expect: FlexHandoffExpect, handoff: Mapping[str
         if queue_of is not None and not (handoff.get("queue") or handoff.get("queue_name")):
             handoff = {**handoff, "queue_name": queue_of(handoff)}  # the workflow's routing names it
         _one_of_names(out, "queue", expect.queue, handoff, names, at)
+    _check_task_state(out, expect, handoff, at)
     if expect.priority is not None:
         priority = handoff.get("priority")
         try:
@@ -487,6 +500,61 @@ def _check_flex(out: _Collector, expect: FlexHandoffExpect, handoff: Mapping[str
         if not same:
             out.add("handoff", expect.priority, priority if priority is not None else MISSING, "",
                     "handoff.priority", (*at, "priority"))
+
+
+def _check_task_state(out: _Collector, expect: FlexHandoffExpect | AutopilotHandoffExpect,
+                      handoff: Mapping[str, Any], at: tuple[str, ...]) -> None:
+    """queue_history and status: where the task went on the scenario clock (target timeouts, skip_if, TTL)."""
+    history = [entry for entry in handoff.get("queue_history") or () if isinstance(entry, Mapping)]
+    if expect.queue_history is not None:
+        ok = len(history) == len(expect.queue_history) and all(
+            wanted in (entry.get("queue"), entry.get("queue_sid"))
+            for wanted, entry in zip(expect.queue_history, history, strict=False))
+        if not ok:
+            out.add("handoff", list(expect.queue_history), [entry.get("queue") or entry.get("queue_sid")
+                                                            for entry in history],
+                    _history_detail(history), "handoff.queue_history", (*at, "queue_history"))
+    if expect.status is not None and handoff.get("task_status") != expect.status:
+        reason = f"reason: {handoff['reason']}" if handoff.get("reason") else ""
+        out.add("handoff", expect.status, handoff.get("task_status", MISSING), reason, "handoff.status",
+                (*at, "status"))
+
+
+def _history_detail(history: Sequence[Mapping[str, Any]]) -> str:
+    """Each queue the task entered: when, from which filter, and why it left."""
+    lines = []
+    for entry in history:
+        left = f", left {entry.get('left')} by {entry.get('left_by')}" if entry.get("left") else ", still there"
+        lines.append(f"  {entry.get('queue') or entry.get('queue_sid')} ({entry.get('filter')}): entered "
+                     f"{entry.get('entered')}{left}" + (f"; {entry['note']}" if entry.get("note") else ""))
+    return "queue history:\n" + "\n".join(lines) if lines else "the task entered no queue (no workflow)"
+
+
+def _check_autopilot(out: _Collector, expect: AutopilotHandoffExpect, handoff: Mapping[str, Any]) -> None:
+    at = ("handoff", "autopilot")
+    for key in ("channel", "method"):
+        wanted = getattr(expect, key)
+        if wanted is not None and str(handoff.get(key) or ("POST" if key == "method" else "")).upper() != \
+                wanted.upper():
+            out.add("handoff", wanted, handoff.get(key, MISSING), "", f"handoff.{key}", (*at, key))
+    if expect.uri is not None and not expect.uri.matches(_text(handoff.get("uri"))):
+        out.add("handoff", Expected(expect.uri.describe()), handoff.get("uri", MISSING), "", "handoff.uri",
+                (*at, "uri"))
+    for key in ("priority", "timeout"):
+        wanted, actual = getattr(expect, key), handoff.get(key)
+        if wanted is not None and str(actual).strip() != str(wanted):
+            out.add("handoff", wanted, actual if actual is not None else MISSING,
+                    "as written in the handoff action", f"handoff.{key}", (*at, key))
+    if expect.workflow is not None and handoff.get("workflow_sid") != expect.workflow:
+        out.add("handoff", expect.workflow, handoff.get("workflow_sid", MISSING),
+                "" if handoff.get("task_sid") else "the handoff went to a TwiML URL, not a TaskRouter workflow",
+                "handoff.workflow", (*at, "workflow"))
+    if expect.queue is not None and expect.queue not in (handoff.get("queue"), handoff.get("queue_sid")):
+        out.add("handoff", expect.queue, handoff.get("queue") or MISSING,
+                _history_detail(handoff.get("queue_history") or ()), "handoff.queue", (*at, "queue"))
+    _check_task_state(out, expect, handoff, at)
+    if expect.schema is not None:
+        out.schema("handoff", expect.schema, dict(handoff), "handoff", (*at, "schema"))
 
 
 def _one_of_names(out: _Collector, key: str, wanted: str, handoff: Mapping[str, Any], names: Sequence[str],

@@ -150,7 +150,7 @@ def _duration(seconds: float) -> str:
 
 
 def _handoff_bubble(handoff: Mapping[str, Any]) -> str:
-    where = handoff.get("queue") or handoff.get("url") or handoff.get("widget") or ""
+    where = handoff.get("queue") or handoff.get("url") or handoff.get("uri") or handoff.get("widget") or ""
     kind = escape(str(handoff.get("kind")))
     shown = f": {escape(str(where))}" if where else ""
     return f"<div class='msg agent'><div class='bubble'>Handed off to an agent ({kind}{shown})</div></div>"

@@ -20,7 +20,7 @@ import fnmatch
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,9 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
          "a task run to carry the conversation on (after a collect, a fallback) ends it when it has no listen"),
     Rule("AP106", "default-missing-task", WARNING,
          "a default naming a missing task fails the moment Autopilot uses it"),
+    Rule("AP107", "handoff-placeholder-uri", ERROR,
+         "a voice handoff to a template placeholder (taskrouter://undefined, 'INSERT TASK ROUTER WORKFLOW "
+         "SID') transfers the call nowhere: the caller is cut off"),
     Rule("ST201", "split-on-unknown-widget", ERROR,
          "a split reading widgets.X where the flow has no widget X always sees an empty value"),
     Rule("ST202", "liquid-unknown-reference", WARNING,
@@ -363,7 +366,56 @@ def lint_assistant(assistant: Assistant, *, flows: Sequence[Flow] = (), config: 
                            min_score=find.config.min_score)
     if find.wants("AP105"):
         _ends_early(assistant, flow_tasks, find)
+    if find.wants("AP107"):
+        for task in assistant.tasks:
+            handoff_placeholders(list(task.actions), _actions_pointer(task), find, loc)
     return find.findings
+
+
+def lint_actions(source: Any, *, config: LintConfig | None = None) -> list[LintFinding]:
+    """AP1xx findings for an Actions document (what a Function answers): today AP107."""
+    find = _Finder(config or LintConfig(), source.path)
+    data = source.data if isinstance(source.data, Mapping) else {}
+    handoff_placeholders(list(data.get("actions") or ()), "/actions", find, source.locate)
+    return find.findings
+
+
+# A handoff URL that is a template's placeholder, not an address: the Actions templates' own
+# "INSERT … HERE", "YOUR_…", deploy-time ${…}, a JavaScript `undefined`/`null` concatenated in.
+_PLACEHOLDER_WORDS = re.compile(r"INSERT|YOUR[ _]|\$\{|\{\{|<[^>]*>|\bundefined\b|\bnull\b|\bNaN\b", re.IGNORECASE)
+_WORKFLOW_SID = re.compile(r"^WW[0-9a-fA-F]{32}$")
+_HANDOFF_URL_KEYS = ("uri", "wait_url", "action", "voice_status_callback_url")
+
+
+def handoff_placeholders(actions: Sequence[Any], pointer: str, find: _Finder,
+                         locate: Callable[[str], Location | None]) -> None:
+    """AP107: a handoff `uri` (and its wait/action/status callback URLs) that is a placeholder."""
+    for index, action in enumerate(actions):
+        spec = action.get("handoff") if isinstance(action, Mapping) else None
+        if not isinstance(spec, Mapping):
+            continue
+        for key in _HANDOFF_URL_KEYS:
+            value = spec.get(key)
+            if not isinstance(value, str):
+                continue
+            problem = _placeholder_problem(value, workflow_allowed=key == "uri")
+            if problem:
+                find.add("AP107", f"handoff {key} {value!r} {problem}",
+                         locate(f"{pointer}/{index}/handoff/{key}"),
+                         hint="put the real Workflow SID (taskrouter://WW…) or TwiML URL before deploying")
+
+
+def _placeholder_problem(value: str, *, workflow_allowed: bool) -> str | None:
+    if workflow_allowed and value.startswith("taskrouter://"):
+        sid = value.removeprefix("taskrouter://")
+        if _WORKFLOW_SID.match(sid):
+            return None
+        return "names no Workflow SID (WW followed by 32 hex digits): it is a placeholder"
+    if _PLACEHOLDER_WORDS.search(value):
+        return "is a placeholder, not a URL"
+    if not re.match(r"^https?://[^\s/]+", value) or re.search(r"\s", value):
+        return "is not an http(s) URL"
+    return None
 
 
 def _normal(text: str) -> str:

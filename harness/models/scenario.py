@@ -21,6 +21,7 @@ keep working.
 from __future__ import annotations
 
 from harness.models.scenario_expect import (
+    AutopilotHandoffExpect,
     Comparison,
     FieldExpect,
     FlexHandoffExpect,
@@ -52,6 +53,7 @@ __all__ = [
     "DEFAULT_SEED",
     "MAX_VARIANT_COMBINATIONS",
     "SCENARIO_SCHEMA_ID",
+    "AutopilotHandoffExpect",
     "Comparison",
     "FieldExpect",
     "FlexHandoffExpect",

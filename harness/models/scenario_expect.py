@@ -86,6 +86,23 @@ class FieldExpect:
 
 
 @dataclass(frozen=True)
+class AutopilotHandoffExpect:
+    """The bot's own `handoff` action (voice): the action's keys and what it did (TwiML or a task)."""
+
+    channel: str | None = None
+    uri: TextMatch | None = None
+    method: str | None = None
+    priority: int | None = None
+    timeout: int | None = None
+    workflow: str | None = None
+    queue: str | None = None
+    queue_history: tuple[str, ...] | None = None
+    status: str | None = None
+    schema: Mapping[str, Any] | None = None
+    kind: str = "autopilot"
+
+
+@dataclass(frozen=True)
 class TurnExpect:
     """What must hold after one message; None means "not checked"."""
 
@@ -96,6 +113,7 @@ class TurnExpect:
     replies: tuple[TextMatch, ...] | None = None
     memory: Mapping[str, Any] | None = None  # subset; dotted keys are paths
     ended: bool | None = None
+    handoff: AutopilotHandoffExpect | None = None  # the bot's handoff action ran on this turn
     # `task: null`: no task may have run (a URL fallback, a flow-only turn); `task` None alone means
     # "not checked", so the explicit null needs its own flag.
     no_task: bool = False
@@ -106,7 +124,7 @@ class TurnExpect:
         return not self.no_task and all(getattr(self, name) is None for name in _TURN_KEYS)
 
 
-_TURN_KEYS = ("task", "confidence", "next_best_task", "fields", "replies", "memory", "ended")
+_TURN_KEYS = ("task", "confidence", "next_best_task", "fields", "replies", "memory", "ended", "handoff")
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,8 @@ class FlexHandoffExpect:
     channel: str | None = None
     queue: str | None = None
     priority: int | None = None
+    queue_history: tuple[str, ...] | None = None  # every queue the task entered (timeouts move it on)
+    status: str | None = None  # the task's assignment_status after the last turn
     kind: str = "flex"
 
 
@@ -156,7 +176,7 @@ class ScenarioExpect:
 
     flow: FlowExpect | None = None
     messages: tuple[MessageExpect, ...] | None = None
-    handoff: FlexHandoffExpect | HttpHandoffExpect | None = None
+    handoff: FlexHandoffExpect | HttpHandoffExpect | AutopilotHandoffExpect | None = None
     no_handoff: bool = False
     memory: Mapping[str, Any] | None = None
     ended: bool | None = None

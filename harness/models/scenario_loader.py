@@ -42,6 +42,7 @@ from harness.models.json_schema import describe_value, json_schema_problem, poin
 from harness.models.scenario_confine import ProjectRoot, project_root
 from harness.models.scenario_contracts import parse_contracts
 from harness.models.scenario_expect import (
+    AutopilotHandoffExpect,
     Comparison,
     FieldExpect,
     FlexHandoffExpect,
@@ -467,10 +468,13 @@ class _Loader(IncludedParts):
         if "replies" in raw:
             replies = tuple(self.text_match(item, origin.child("replies", i))
                             for i, item in enumerate(raw["replies"]))
+        handoff = None
+        if "handoff" in raw:
+            handoff = self.autopilot_handoff(raw["handoff"]["autopilot"], origin.child("handoff", "autopilot"))
         return TurnExpect(
             task=raw.get("task"), confidence=confidence, next_best_task=raw.get("next_best_task"),
             fields=fields, replies=replies, memory=raw.get("memory"), ended=raw.get("ended"),
-            no_task="task" in raw and raw["task"] is None, origin=origin,
+            handoff=handoff, no_task="task" in raw and raw["task"] is None, origin=origin,
         )
 
     def text_match(self, raw: Any, origin: Origin) -> TextMatch:
@@ -503,7 +507,7 @@ class _Loader(IncludedParts):
         if "messages" in raw:
             messages = tuple(self.message(item, origin.child("messages", i))
                              for i, item in enumerate(raw["messages"]))
-        handoff: FlexHandoffExpect | HttpHandoffExpect | None = None
+        handoff: FlexHandoffExpect | HttpHandoffExpect | AutopilotHandoffExpect | None = None
         if "handoff" in raw:
             handoff = self.handoff(raw["handoff"], origin.child("handoff"))
         return ScenarioExpect(flow=flow, messages=messages, handoff=handoff,
@@ -518,7 +522,10 @@ class _Loader(IncludedParts):
         return MessageExpect(body=body, sender=raw.get("from"), to=raw.get("to"), channel=raw.get("channel"),
                              widget=raw.get("widget"))
 
-    def handoff(self, raw: dict[str, Any], origin: Origin) -> FlexHandoffExpect | HttpHandoffExpect:
+    def handoff(self, raw: dict[str, Any], origin: Origin
+                ) -> FlexHandoffExpect | HttpHandoffExpect | AutopilotHandoffExpect:
+        if "autopilot" in raw:
+            return self.autopilot_handoff(raw["autopilot"], origin.child("autopilot"))
         if "flex" in raw:
             spec = raw["flex"]
             here = origin.child("flex")
@@ -527,7 +534,8 @@ class _Loader(IncludedParts):
                 attributes_schema=self.json_schema(spec.get("attributes_schema"),
                                                    here.child("attributes_schema")),
                 workflow=spec.get("workflow"), channel=spec.get("channel"), queue=spec.get("queue"),
-                priority=spec.get("priority"),
+                priority=spec.get("priority"), status=spec.get("status"),
+                queue_history=tuple(spec["queue_history"]) if "queue_history" in spec else None,
             )
         spec = raw["http"]
         here = origin.child("http")
@@ -538,6 +546,19 @@ class _Loader(IncludedParts):
             body_schema=self.json_schema(spec.get("body_schema"), here.child("body_schema")),
             status=spec.get("status"),
             response=spec.get("response"),
+        )
+
+    def autopilot_handoff(self, spec: dict[str, Any], origin: Origin) -> AutopilotHandoffExpect:
+        """`handoff.autopilot` (after the last turn, or a turn's `handoff.autopilot`)."""
+        return AutopilotHandoffExpect(
+            channel=spec.get("channel"),
+            uri=self.text_match(spec["uri"], origin.child("uri")) if "uri" in spec else None,
+            method=spec["method"].upper() if "method" in spec else None,
+            priority=int(spec["priority"]) if "priority" in spec else None,
+            timeout=int(spec["timeout"]) if "timeout" in spec else None,
+            workflow=spec.get("workflow"), queue=spec.get("queue"), status=spec.get("status"),
+            queue_history=tuple(spec["queue_history"]) if "queue_history" in spec else None,
+            schema=self.json_schema(spec.get("schema"), origin.child("schema")),
         )
 
     def json_schema(self, raw: Any, origin: Origin) -> dict[str, Any] | None:

@@ -208,8 +208,14 @@ def _handoff_view(handoff: Any) -> Any:
     if not isinstance(handoff, Mapping):
         return handoff
     keep = ("kind", "attributes", "queue", "workflow_sid", "task_channel", "priority",
-            "method", "url", "body", "status", "response")
+            "method", "url", "body", "status", "response", "channel", "uri", "timeout")
     view = {k: handoff.get(k) for k in keep if k in handoff}
+    if handoff.get("task_status") not in (None, "pending"):  # canceled by a workflow timeout or its TTL
+        view["task_status"] = handoff.get("task_status")
+    history = handoff.get("queue_history")
+    if isinstance(history, list) and len(history) > 1:  # the task moved on the clock: guard where it went
+        view["queue_history"] = [f"{e.get('queue') or e.get('queue_sid')} ({e.get('left_by') or 'waiting'})"
+                                 for e in history if isinstance(e, Mapping)]
     if isinstance(view.get("attributes"), str):  # compare attributes as data, not as their JSON text
         with contextlib.suppress(ValueError):
             view["attributes"] = json.loads(view["attributes"])

@@ -43,6 +43,7 @@ def options_for(scenario_file: ScenarioFile, scenario: Scenario | None = None, *
         flow=scenario_file.flow,
         subflows=dict(scenario_file.subflows),
         workflow=next(iter(workflows.values()), None),
+        workflow_sid=next((sid for sid in workflows if sid is not None), None),
         queues=scenario_file.queues,
         functions=list(scenario_file.functions),
         servers=[_server_spec(scenario_file, index, server) for index, server in enumerate(scenario_file.servers)],
@@ -90,6 +91,7 @@ def _options_key(options: SessionOptions) -> tuple[Any, ...]:
         path(options.flow),
         tuple(sorted((sid, path(p)) for sid, p in options.subflows.items())),
         path(options.workflow),
+        options.workflow_sid,
         path(options.queues),
         tuple(path(p) for p in options.functions),
         # Not `origin`: two files naming the same service in the same project share one started server.

@@ -36,6 +36,7 @@ class SessionOptions:
     flow: Path | None = None
     subflows: dict[str, Path] = field(default_factory=dict)
     workflow: Path | None = None
+    workflow_sid: str | None = None  # the SID the workflow answers to (`workflow: {WW…: path}`)
     queues: Path | None = None  # queue SID → name JSON; default: queues.json beside the workflow
     functions: list[Path] = field(default_factory=list)
     servers: list[dict[str, str]] = field(default_factory=list)  # {"wsgi": "mod:factory", "url": prefix}
@@ -119,6 +120,7 @@ class Session:
         self.assistants: dict[str | None, Any] = {}
         self.trained: dict[str | None, Any] = {}
         self.runtime: Any = None
+        self.taskrouter: Any = None  # the one fake TaskRouter: Send to Flex and Autopilot handoffs
         self.studio: Any = None
         self.flow: Any = None  # the LoadedFlow when options.flow is set
         self.clock = FixedClock(_start_instant(options.clock)) if options.clock else FixedClock()
@@ -164,18 +166,41 @@ class Session:
         if self.options.engine is not None:
             kwargs["options"] = self.options.engine
         self.runtime = AutopilotRuntime(**kwargs)
+        flow = self._read_flow() if self.options.flow is not None else None
+        self.taskrouter = self._taskrouter(flow)
+        self.runtime.taskrouter = self.taskrouter
         for sid, assistant in self.assistants.items():
             self.trained[sid] = self.runtime.train(assistant)
-        if self.options.flow is not None:
-            self._load_flow()
+        if flow is not None:
+            self._load_flow(flow)
 
-    def _load_flow(self) -> None:
-        from harness.engines.studio.engine import StudioEnvironment
-        from harness.engines.twilio.taskrouter import FakeTaskRouter, load_workflow
+    def _read_flow(self) -> Any:
         from harness.models.flow import load_flow
 
         assert self.options.flow is not None
-        flow = load_flow(self.options.flow)
+        return load_flow(self.options.flow)
+
+    def _taskrouter(self, flow: Any) -> Any:
+        """The session's fake TaskRouter, with the workflow (if any) under the SID(s) that name it: its own,
+        the scenario's `workflow: {WW…: path}`, else those of the flow's Send to Flex widgets and of the
+        bots' `taskrouter://WW…` handoffs (an exported configuration has no SID of its own)."""
+        from harness.engines.twilio.taskrouter import FakeTaskRouter, load_workflow
+
+        taskrouter = FakeTaskRouter(queues=self._queues(), sids=self.runtime.sids, clock=self.clock,
+                                    account_sid=self.runtime.account_sid)
+        if self.options.workflow is not None:
+            workflow = load_workflow(self.options.workflow)
+            named = [sid for sid in (workflow.sid, self.options.workflow_sid) if sid]
+            found = (_flex_workflow_sids(flow) if flow is not None else []) + \
+                _handoff_workflow_sids(self.assistants.values())
+            for sid in list(dict.fromkeys(named or found)) or [None]:
+                taskrouter.add_workflow(workflow, sid)
+        return taskrouter
+
+    def _load_flow(self, flow: Any) -> None:
+        from harness.engines.studio.engine import StudioEnvironment
+        from harness.models.flow import load_flow
+
         if not self.options.bots:
             widgets = [s.name for s in flow.states if s.type == "send-to-auto-pilot"]
             if widgets:
@@ -183,15 +208,7 @@ class Session:
                                  f"{', '.join(widgets)}): pass --bot SCHEMA.json (or UA…=SCHEMA.json)")
         self._warn_unused_bots(flow)
         subflows = {sid: load_flow(path) for sid, path in self.options.subflows.items()}
-        taskrouter = FakeTaskRouter(queues=self._queues(), sids=self.runtime.sids, clock=self.clock,
-                                    account_sid=self.runtime.account_sid)
-        if self.options.workflow is not None:
-            workflow = load_workflow(self.options.workflow)
-            # The flow names its workflow by SID; an exported configuration has none, so it takes the
-            # SID(s) the flow's Send to Flex widgets use.
-            sids = [workflow.sid] if workflow.sid else _flex_workflow_sids(flow) or [None]
-            for sid in sids:
-                taskrouter.add_workflow(workflow, sid)
+        taskrouter = self.taskrouter
         bots = {("*" if sid is None else sid): trained for sid, trained in self.trained.items()}
         self.studio = StudioEnvironment(
             bots=bots, clock=self.clock, taskrouter=taskrouter, url_map=self.url_map,
@@ -280,13 +297,14 @@ class Session:
             self.runtime.sids.reseed(seed)
         for app in self._fresh_apps:  # a service's state (ticket numbers…) must not leak between cases
             app.renew()
+        if self.taskrouter is not None:  # nor the tasks of an earlier case
+            self.taskrouter.reset()
 
     def queue_name(self, handoff: Mapping[str, Any]) -> str | None:
         """The friendly name of a Flex handoff's queue, from the TaskRouter's queue table."""
-        taskrouter = getattr(self.studio, "taskrouter", None)
-        if taskrouter is None:
+        if self.taskrouter is None:
             return None
-        return taskrouter.queues.get(str(handoff.get("queue_sid") or ""))
+        return self.taskrouter.queues.get(str(handoff.get("queue_sid") or ""))
 
     def bot(self, sid: str | None = None) -> Any:
         """The trained assistant for `sid` (or the only one)."""
@@ -367,6 +385,9 @@ class BotConversation:
         if advance is None:
             raise UsageError("waiting needs a controllable clock (harness.clock.FixedClock)")
         advance(seconds)
+        taskrouter = getattr(getattr(self._trained, "runtime", None), "taskrouter", None)
+        if taskrouter is not None:  # a handed-off task's target timeouts and TTL fire on the same clock
+            taskrouter.check_timeouts()
         ended = bool(self.dialogue is not None and self.dialogue.expire())
         memory = dict(self.dialogue.memory) if self.dialogue is not None else {}
         turn = Turn(index=len(self.turns), user="", ended=ended, wait=seconds, memory=memory,
@@ -382,7 +403,9 @@ class BotConversation:
         final = self.dialogue.final_memory if ended else (self.dialogue.memory if self.dialogue else {})
         dialogues = [{"sid": d.sid, "ended": bool(d.ended),
                       "final_memory": (d.final_memory if d.ended else d.memory) or {}} for d in self.dialogues]
+        taskrouter = getattr(getattr(self._trained, "runtime", None), "taskrouter", None)
         return Transcript(turns=tuple(self.turns), ended=ended, final_memory=final or {},
+                          handoff=autopilot_handoff(self.turns, taskrouter),
                           meta={"dialogues": dialogues} if dialogues else {})
 
 
@@ -471,6 +494,7 @@ class FlowConversation:
         advance(seconds)
         if self.execution is not None and self.execution.status == "active":
             self.execution.check_timeouts()
+        self._loaded.environment.taskrouter.check_timeouts()  # a Flex task's target timeouts and TTL
         return self._record_turn("", wait=seconds)
 
     def _record_turn(self, text: str, *, wait: float | None) -> Turn:
@@ -546,15 +570,18 @@ class FlowConversation:
             return None
         if self.execution.flex_tasks:
             task = self.execution.flex_tasks[-1]
-            flex = {"kind": "flex", "widget": task.get("widget"), "attributes": task.get("parsed_attributes"),
-                    "workflow_sid": task.get("workflow_sid"),
-                    "task_channel": task.get("task_channel_unique_name") or task.get("task_channel_sid"),
-                    "queue": task.get("task_queue_friendly_name") or task.get("task_queue_sid"),
-                    "queue_sid": task.get("task_queue_sid"), "priority": task.get("priority"),
-                    "task_sid": task.get("sid"), "routing": task.get("routing")}
+            handoff = {"kind": "flex", "widget": task.get("widget"), "attributes": task.get("parsed_attributes"),
+                       "workflow_sid": task.get("workflow_sid"),
+                       "task_channel": task.get("task_channel_unique_name") or task.get("task_channel_sid"),
+                       "queue": task.get("task_queue_friendly_name") or task.get("task_queue_sid"),
+                       "queue_sid": task.get("task_queue_sid"), "priority": task.get("priority"),
+                       "task_sid": task.get("sid"), "routing": task.get("routing")}
             if task.get("interaction_sid"):  # Flex Conversations: the Interaction that created the task
-                flex["interaction_sid"] = task["interaction_sid"]
-            return flex
+                handoff["interaction_sid"] = task["interaction_sid"]
+            return _with_live_task(handoff, self._loaded.environment.taskrouter)
+        bot_handoff = autopilot_handoff(self.turns, self._loaded.environment.taskrouter)
+        if bot_handoff is not None:  # a voice bot transferred the call itself
+            return bot_handoff
         request = handoff_request(self.execution.steps, self.execution.http_requests,
                                   widget=self.handoff_widget)
         if request is None:
@@ -569,6 +596,28 @@ class FlowConversation:
 
 
 HTTP_WIDGETS = ("make-http-request", "run-function")
+
+
+def autopilot_handoff(turns: Sequence[Turn], taskrouter: Any) -> dict[str, Any] | None:
+    """The last Autopilot `handoff` action of the conversation, with its task as it is now (queue, status
+    and queue history after the scenario's waits), or None."""
+    for turn in reversed(turns):
+        if turn.handoff:
+            return _with_live_task(dict(turn.handoff), taskrouter)
+    return None
+
+
+def _with_live_task(handoff: dict[str, Any], taskrouter: Any) -> dict[str, Any]:
+    """A handoff's task as the fake TaskRouter holds it now: it may have moved since it was created."""
+    sid = handoff.get("task_sid")
+    task = next((t for t in getattr(taskrouter, "tasks", ()) if t.sid == sid), None) if sid else None
+    if task is None:
+        return handoff
+    handoff.update(queue=task.task_queue_friendly_name or task.task_queue_sid, queue_sid=task.task_queue_sid,
+                   task_status=task.assignment_status, reason=task.reason,
+                   queue_history=[dict(entry) for entry in task.queue_history])
+    handoff["task_priority" if handoff.get("kind") == "autopilot" else "priority"] = task.priority
+    return handoff
 
 
 def handoff_request(steps: Sequence[Mapping[str, Any]], requests: Sequence[Mapping[str, Any]], *,
@@ -655,6 +704,20 @@ def _flex_workflow_sids(flow: Any) -> list[str]:
         value = state.properties.get("workflow") if state.type == "send-to-flex" else None
         if isinstance(value, str) and value.startswith("WW") and "{" not in value:
             found.append(value)
+    return list(dict.fromkeys(found))
+
+
+def _handoff_workflow_sids(assistants: Any) -> list[str]:
+    """The workflow SIDs of the bots' static `handoff` actions (`taskrouter://WW…`)."""
+    found = []
+    for assistant in assistants:
+        for task in assistant.tasks:
+            for action in task.actions or ():
+                spec = action.get("handoff") if isinstance(action, Mapping) else None
+                uri = str(spec.get("uri", "")) if isinstance(spec, Mapping) else ""
+                sid = uri.removeprefix("taskrouter://") if uri.startswith("taskrouter://") else ""
+                if sid.startswith("WW") and "{" not in sid:
+                    found.append(sid)
     return list(dict.fromkeys(found))
 
 

@@ -202,13 +202,15 @@ def test_interactive_json_prints_only_json_on_stdout(stdin: io.StringIO,
         assert "you> " in capsys.readouterr().err  # prompts still shown, on stderr
 
 
+HANDOFF_URI = "taskrouter://WW" + "2" * 32
+
+
 def _handoff_bot(tmp_path: Path) -> str:
     data = json.loads(Path(BOT).read_text())
     data["tasks"].append({"uniqueName": "hand_over", "fields": [],
                           "samples": [{"language": "en-US", "taggedText": "put me through to reception"}],
                           "actions": {"actions": [{"say": "Transferring you now."},
-                                                  {"handoff": {"channel": "voice",
-                                                               "uri": "https://prod.example.com/twiml"}}]}})
+                                                  {"handoff": {"channel": "voice", "uri": HANDOFF_URI}}]}})
     path = tmp_path / "voice-bot.json"
     path.write_text(json.dumps(data))
     return str(path)
@@ -218,13 +220,27 @@ def test_voice_handoff_action_is_in_json_and_text(tmp_path: Path, capsys: pytest
     bot = _handoff_bot(tmp_path)
     data = _json(capsys, "--bot", bot, "--channel", "voice", "--say", "put me through to reception")
     [turn] = data["turns"]
-    assert turn["handoff"] == {"channel": "voice", "uri": "https://prod.example.com/twiml"}
+    # The handoff ran (Hand-off doc): a voice task in the fake TaskRouter, recorded with the action.
+    assert (turn["handoff"]["kind"], turn["handoff"]["uri"]) == ("autopilot", HANDOFF_URI)
+    assert turn["handoff"]["task_sid"].startswith("WT") and data["handoff"]["kind"] == "autopilot"
     assert turn["ended"] is True and data["turns"][0]["replies"] == ["Transferring you now."]
     assert main(["chat", "--bot", bot, "--channel", "voice", "--say", "put me through to reception"]) == 0
     out = capsys.readouterr().out
-    assert 'handoff: {"channel": "voice", "uri": "https://prod.example.com/twiml"}' in out
+    assert f'"uri": "{HANDOFF_URI}"' in out and f"handoff: Autopilot voice handoff to {HANDOFF_URI}: task WT" in out
     assert main(["chat", "--bot", BOT, "--say", "I need towels"]) == 0
     assert "handoff" not in capsys.readouterr().out  # only when the action ran
+
+
+def test_a_workflow_routes_the_bots_voice_handoff_without_a_flow(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # The Hand-off doc's taskrouter://WW… handoff creates the task in the workflow's queue (--workflow
+    # no longer needs --flow: it routes the bot's own handoffs too).
+    workflow = tmp_path / "workflow.json"
+    workflow.write_text(json.dumps({"task_routing": {"filters": [], "default_filter": {"queue": "WQ" + "5" * 32}}}))
+    bot = _handoff_bot(tmp_path)
+    assert main(["chat", "--bot", bot, "--workflow", str(workflow), "--channel", "voice",
+                 "--say", "put me through to reception"]) == 0
+    assert f"in queue WQ{'5' * 32}" in capsys.readouterr().out
 
 
 UNUSED_SID = "UA" + "9" * 32
@@ -234,7 +250,6 @@ UNUSED_SID = "UA" + "9" * 32
     (["--threshold", "5"], "--threshold 5: expected a confidence between 0 and 1"),
     (["--threshold", "-1"], "--threshold -1: expected a confidence between 0 and 1"),
     (["--url-map", "https://a=notaurl"], "LOCAL 'notaurl' is not an http(s) URL"),
-    (["--workflow", WORKFLOW], "--workflow needs --flow"),
     (["--subflow", "FW" + "1" * 32 + "=sub.json"], "--subflow needs --flow"),
     (["--flow", str(FLOWS / "flex_messaging.json"), "--subflow", "x"], "--subflow 'x': expected FW…=FILE"),
     (["--flow", str(FLOWS / "flex_messaging.json"), "--subflow", "sub.json=FW1"], "expected FW…=FILE"),

@@ -94,4 +94,4 @@ def test_a_folder_lints_its_bots_and_flows_and_skips_other_json(capsys: pytest.C
     assert main(["lint", str(EXAMPLES / "hospitality")]) == 0
     captured = capsys.readouterr()
     assert "4 file(s) checked: 0 error(s)" in captured.out  # assistant.json and the three flows
-    assert "skipped 3 file(s)" in captured.err  # workflow.json, queues.json, package.json
+    assert "skipped 4 file(s)" in captured.err  # workflow.json, voice_workflow.json, queues.json, package.json

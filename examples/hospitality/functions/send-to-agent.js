@@ -32,10 +32,18 @@ function holdMessage(memory) {
   return 'One moment please: I am connecting you with our concierge team.';
 }
 
+// On a phone call there is no Studio split to hand over to: the bot transfers the call itself with a
+// voice `handoff` to the concierge Workflow (the volunteer-communication-center template's pattern;
+// the handoff action is voice only). The SID is the hotel's voice Workflow (voice_workflow.json).
+const VOICE_WORKFLOW_SID = 'WW00000000000000000000000000000002';
+
 exports.handler = function (context, event, callback) {
   const memory = parseMemory(event.Memory);
-  const response = {
-    actions: [{ remember: { sendToAgent: true } }, { say: holdMessage(memory) }],
-  };
-  callback(null, response);
+  const actions = [{ remember: { sendToAgent: true } }, { say: holdMessage(memory) }];
+  if (event.Channel === 'voice') {
+    actions.push({
+      handoff: { channel: 'voice', uri: `taskrouter://${VOICE_WORKFLOW_SID}`, priority: '5', timeout: '600' },
+    });
+  }
+  callback(null, { actions });
 };

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from harness.engines.autopilot.runtime import TrainedAssistant
 
 MAX_REDIRECTS = 5  # per request (Redirect doc)
+TASKROUTER_SCHEME = "taskrouter://"  # a handoff to a TaskRouter Workflow (Hand-off doc)
 # A pending listen on a messaging channel waits 4 hours, then the dialogue times out (Listen doc). Voice
 # calls end with the call instead; we apply the same limit there [uncertain].
 IDLE_TIMEOUT_SECONDS = 4 * 60 * 60
@@ -362,7 +363,7 @@ class Dialogue:
                 self._redirect(request, value)
                 return
             elif name == "handoff":
-                request.handoff = dict(value)
+                request.handoff = self._handoff(request, dict(value))
                 self._end()
                 return
             else:  # the validator rejects unknown actions before they get here
@@ -394,6 +395,41 @@ class Dialogue:
         else:
             uri, method = str(value), "POST"
         self._run_uri(request, uri, purpose=purpose, method=method)
+
+    # -- handoff ----------------------------------------------------------------------------------
+
+    def _handoff(self, request: _Request, spec: dict[str, Any]) -> dict[str, Any]:
+        """Perform a voice `handoff` (Hand-off doc, reference/autopilot.md §2.7): request the TwiML at `uri`
+        with the Autopilot parameters, or for `taskrouter://WW…` create the task in the fake TaskRouter
+        with the action's priority and timeout. The record keeps the action as written, plus what happened."""
+        uri = str(spec.get("uri", ""))
+        record: dict[str, Any] = {"kind": "autopilot", **spec}
+        if self.channel != "voice":
+            raise EngineError(
+                f"task '{request.current_task}' hands off on {self.channel}: the handoff action is voice only "
+                f"(Hand-off doc), so Twilio does not transfer a {self.channel} conversation with it",
+                hint="on messaging, remember a flag (sendToAgent) and end the dialogue: the Studio flow's "
+                     "Send to Flex routes it (the hand-off guide)")
+        if uri.startswith(TASKROUTER_SCHEME):
+            workflow_sid = uri[len(TASKROUTER_SCHEME):]
+            # [uncertain] the task's attributes: the dialogue's Memory (what Autopilot sends everywhere)
+            attributes = json.dumps(self.memory, separators=(",", ":"))
+            try:
+                task = self.trained.runtime.taskrouter.create_task(
+                    workflow_sid, "voice", attributes, spec.get("priority"), spec.get("timeout"))
+            except EngineError as err:
+                raise EngineError(f"handoff to {uri}: {err.message}", err.location, err.hint) from None
+            record.update(task_sid=task.sid, workflow_sid=task.workflow_sid, queue_sid=task.task_queue_sid,
+                          queue=task.task_queue_friendly_name or task.task_queue_sid,
+                          task_priority=task.priority, task_timeout=task.timeout, attributes=task.parsed_attributes,
+                          routing=task.routing.explanation if task.routing is not None else None,
+                          task_status=task.assignment_status, queue_history=[dict(e) for e in task.queue_history])
+            return record
+        method = str(spec.get("method") or "POST")
+        twiml, call = self.trained.webhooks.twiml("handoff", uri, method, self._request_params(request))
+        request.webhooks.append(call)
+        record.update(status=call.status, twiml=twiml)
+        return record
 
     # -- collect ----------------------------------------------------------------------------------
 

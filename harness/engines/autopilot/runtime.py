@@ -25,6 +25,7 @@ from harness.engines.autopilot.options import EngineOptions
 from harness.engines.autopilot.router import Routing
 from harness.engines.autopilot.routers import DEFAULT_ROUTER, router_class
 from harness.engines.autopilot.webhooks import WebhookClient
+from harness.engines.twilio.taskrouter import FakeTaskRouter
 from harness.engines.twilio.urlmap import UrlMap
 from harness.models.assistant import Assistant, task_target
 from harness.sids import SidFactory
@@ -53,6 +54,7 @@ class AutopilotRuntime:
         router: str = DEFAULT_ROUTER,
         min_score: float | None = None,
         options: EngineOptions | None = None,
+        taskrouter: FakeTaskRouter | None = None,
     ) -> None:
         self.clock: Clock = clock or FixedClock()
         # The open choices (options.py): given, else from AUTOPILOT_HARNESS_* in the environment.
@@ -68,6 +70,8 @@ class AutopilotRuntime:
             url_map=self.url_map, auth_token=auth_token, timeout=timeout, sign=sign_requests,
             sign_local_url=sign_local_url, http=http,
         )
+        # Where a voice `handoff` to taskrouter://WW… creates its task (a session shares one with Studio).
+        self.taskrouter = taskrouter or FakeTaskRouter(sids=self.sids, clock=self.clock, account_sid=account_sid)
 
     def train(self, assistant: Assistant, *, threshold: float | None = None) -> TrainedAssistant:
         return TrainedAssistant(self, assistant, threshold=self.threshold if threshold is None else threshold)

@@ -20,6 +20,7 @@ webhooks, `{"valid": bool}`. Anything else is a WebhookError naming the URL, sta
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ WEBHOOK_MAX_BYTES_ENV = "AUTOPILOT_HARNESS_WEBHOOK_MAX_BYTES"
 # Twilio's limits page: an Actions response over 16 KB fails with error 90100 (1 KB = 1024 bytes
 # [uncertain]). Twilio's limit, not the kit's: not raisable.
 MAX_ACTIONS_BYTES = 16 * 1024
+# A TwiML document: an optional XML declaration, then the <Response> element.
+_TWIML = re.compile(r"^\ufeff?\s*(<\?xml[^>]*\?>\s*)?<Response[\s>/]")
 EXCERPT = 300
 _UNREACHABLE_HINT = "is the server running, and does --url-map send the production URL to it?"
 
@@ -118,8 +121,10 @@ class WebhookClient:
             self._validator = RequestValidator(self.auth_token)
         return self._validator.compute_signature(url, dict(params))
 
-    def call(self, purpose: str, url: str, method: str, params: Mapping[str, str]) -> tuple[Any, WebhookCall]:
-        """Send the request; return the parsed JSON body and the record. Raises WebhookError."""
+    def call(self, purpose: str, url: str, method: str, params: Mapping[str, str], *,
+             parse_json: bool = True) -> tuple[Any, WebhookCall]:
+        """Send the request; return the parsed JSON body (the text with `parse_json=False`) and the record.
+        Raises WebhookError."""
         method = (method or "POST").upper()
         sent = dict(params)
         if method == "GET":
@@ -163,6 +168,9 @@ class WebhookClient:
                 f"{purpose} {method} {_shown(url, called)} answered HTTP {response.status_code}: "
                 f"{_excerpt(body)}{logs_text(record.logs)}"
             )
+        if not parse_json:
+            record.response = body
+            return body, record
         try:
             data = loads_json(body) if body.strip() else None
         except LoadError as err:  # malformed, a duplicate key or nesting beyond MAX_NESTING_DEPTH
@@ -211,6 +219,18 @@ class WebhookClient:
                 f"(error 90100): {details}; body: {_excerpt(json.dumps(data))}{logs_text(record.logs)}"
             )
         return list(data.get("actions") or []), record
+
+    def twiml(self, purpose: str, url: str, method: str, params: Mapping[str, str]) -> tuple[str, WebhookCall]:
+        """Fetch TwiML (a voice handoff's `uri`): the answer must be a `<Response>` document, or the call
+        fails on Twilio (error 12100, document parse failure)."""
+        body, record = self.call(purpose, url, method, params, parse_json=False)
+        if not _TWIML.match(body):
+            record.error = "not TwiML"
+            raise WebhookError(
+                f"{purpose} {record.method} {_shown(url, record.called)} answered HTTP {record.status} without "
+                f"a TwiML <Response> document (Twilio fails the call: error 12100): {_excerpt(body)}"
+            )
+        return body, record
 
     def validate(self, url: str, method: str, params: Mapping[str, str]) -> tuple[bool, WebhookCall]:
         data, record = self.call("validate", url, method, params)

@@ -15,9 +15,18 @@ What it models (reference/taskrouter.md §1, §3):
   expression are a syntax error.
 - Routing: the first filter whose expression holds wins, and the task lands on its **first target**;
   no filter → `default_filter`; neither → `EngineError` ([proposed]: Twilio error 14222, Send to Flex
-  takes `failedToEnqueue`). Target worker expressions, `skip_if`, `order_by`, known-worker routing,
-  target timeouts moving the task on, reservations and TTL expiry need workers and time: they are out
-  of scope. Target expressions are parsed (so a broken one is reported) but never evaluated.
+  takes `failedToEnqueue`).
+- Moving on the scenario clock (`FakeTaskRouter.check_timeouts()`, called when a scenario waits): a
+  target's `timeout` moves the task to the next target of its filter, then to the next filter *below*
+  whose expression holds, else the task is canceled (`workflow.timeout`; `default_filter` does not count
+  after a timeout — WF-DOC, LIFE-DOC §1.2). The task's TTL cancels it (`Task TTL Exceeded`). Every queue
+  the task entered is kept in `Task.queue_history` (entered/left, and why it left).
+- The fake workspace has **no workers**: no task is ever reserved or assigned. So a target's worker
+  `expression`, `order_by` and known-worker routing choose among nobody: the task waits on such a
+  target for its timeout (KAR-DOC: an unknown known worker keeps the task there), and each history entry
+  says so in its `note`. `skip_if` is evaluated with every `workers.*` count at 0 (no worker is free, so
+  `1==1` and `workers.available == 0` skip the step at once — SKIP-DOC); a task that skipped out of
+  every filter it matched goes to `default_filter` (SKIP-DOC).
 - Task creation: attributes must be a JSON object of at most 4096 characters (LIMITS-DOC, whitespace
   included); priority an integer 0…2 147 483 647 (default 0; a matched target's `priority` wins);
   timeout (TTL) an integer 1…1 209 600 seconds (default 86 400). Numeric strings are accepted because
@@ -26,7 +35,9 @@ What it models (reference/taskrouter.md §1, §3):
 [uncertain] choices: a target expression with a syntax error is a warning (`Workflow.warnings`) unless
 `strict=True` (a production Aselo workflow has one, so Twilio may accept it); unknown configuration keys
 are warnings; the configuration limit is 1 048 576 bytes (the doc writes "1038576 bytes (1MB)"); an
-unknown `TC…` task channel SID is accepted with `task_channel_unique_name=None`.
+unknown `TC…` task channel SID is accepted with `task_channel_unique_name=None`; a workflow-timeout cancel's
+reason text is ours; a task that skipped out of every filter with no default_filter is canceled; skip_if
+is evaluated once, when the task enters the target.
 """
 
 from __future__ import annotations
@@ -35,10 +46,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness.clock import Clock, FixedClock, iso
+from harness.clock import CLOCK_LATEST, Clock, FixedClock, iso
 from harness.engines.twilio.expressions import Expression, compile_expression
 from harness.errors import (
     EngineError,
@@ -509,6 +521,20 @@ class Task:
     routing: Routing | None = None
     reason: str | None = None
     addons: str = "{}"
+    # Every queue the task entered, in order: {"queue_sid", "queue", "filter", "target", "priority",
+    # "entered", "left", "left_by" ("timeout" | "skip_if" | "ttl" | None while it waits), "note"}.
+    queue_history: list[dict[str, Any]] = field(default_factory=list)
+    task_queue_entered_date: Any = None  # datetime the task entered its current queue
+    date_updated: Any = None
+    # Where the task is in its workflow: (filter index, target index); (None, None) in default_filter.
+    position: tuple[int | None, int | None] = (None, None)
+    step_deadline: datetime | None = None  # when the current target's timeout moves the task on
+    timed_out_of_filter: bool = False  # once true, default_filter is out of reach (WF-DOC)
+
+    @property
+    def queue_names(self) -> list[str]:
+        """The queues the task went through, by name where the workspace knows it, else by SID."""
+        return [str(entry.get("queue") or entry.get("queue_sid")) for entry in self.queue_history]
 
     @property
     def url(self) -> str:
@@ -517,6 +543,8 @@ class Task:
     def to_dict(self) -> dict[str, Any]:
         """The REST representation (taskrouter.v1.workspace.task), right after creation."""
         created = iso(self.date_created)
+        updated = iso(self.date_updated) if self.date_updated is not None else created
+        entered = iso(self.task_queue_entered_date) if self.task_queue_entered_date is not None else created
         workspace = f"{_BASE_URL}/Workspaces/{self.workspace_sid}"
         links = {"reservations": f"{self.url}/Reservations", "workspace": workspace}
         if self.task_queue_sid:
@@ -530,8 +558,8 @@ class Task:
             "attributes": self.attributes,
             "addons": self.addons,
             "date_created": created,
-            "date_updated": created,
-            "task_queue_entered_date": created if self.task_queue_sid else None,
+            "date_updated": updated,
+            "task_queue_entered_date": entered if self.task_queue_sid else None,
             "priority": self.priority,
             "reason": self.reason,
             "sid": self.sid,
@@ -623,6 +651,7 @@ class FakeTaskRouter:
             queue_sid = self._queue_sid(routing.queue_sid, workflow_sid)
             queue_name = self.queues.get(queue_sid)
         final_priority = routing.priority if routing and routing.priority is not None else requested_priority
+        now = self.clock.now()
         task = Task(
             sid=self.sids.make("WT"),
             account_sid=self.account_sid,
@@ -638,12 +667,130 @@ class FakeTaskRouter:
             task_queue_friendly_name=queue_name,
             task_channel_sid=channel_sid,
             task_channel_unique_name=channel_name,
-            date_created=self.clock.now(),
+            date_created=now,
             routing=routing,
+            task_queue_entered_date=now,
+            date_updated=now,
         )
         self.tasks.append(task)
         self._record_events(task)
+        if routing is not None and workflow is not None:
+            task.position = (routing.filter_index, routing.target_index)
+            self._entered(task, workflow, now)
         return task
+
+    # --- the task on the scenario clock ----------------------------------------------------------------
+
+    def check_timeouts(self) -> list[Task]:
+        """Move every pending task whose target timeout or TTL has passed on the clock, step by step at the
+        instants they fell due (a long wait can cross several timeouts); returns the tasks that changed."""
+        now = self.clock.now()
+        changed: list[Task] = []
+        for task in self.tasks:
+            moved = False
+            # Ends: each pass cancels the task or moves it strictly forward (a later target or filter).
+            while task.assignment_status == "pending":
+                ttl_at = task.date_created + timedelta(seconds=task.timeout)
+                step_at = task.step_deadline
+                due = min(ttl_at, step_at) if step_at is not None else ttl_at
+                if due > now:
+                    break
+                moved = True
+                if ttl_at <= due:  # the TTL first (or at the same instant): OAI CreateTask.Timeout
+                    self._leave(task, ttl_at, "ttl")
+                    self._cancel(task, ttl_at, "Task TTL Exceeded")
+                    break
+                self._leave(task, due, "timeout")
+                workflow = self.workflows.get(task.workflow_sid or "")
+                assert workflow is not None  # only routed tasks have a step deadline
+                self._next_step(task, workflow, due, after_timeout=True)
+            if moved:
+                changed.append(task)
+        return changed
+
+    def reset(self) -> None:
+        """Forget the tasks and events (a new scenario case starts with an empty workspace)."""
+        self.tasks.clear()
+        self.events.clear()
+
+    def _entered(self, task: Task, workflow: Workflow, at: datetime) -> None:
+        """The task has just entered the target at `task.position`: record it, apply priority, skip_if."""
+        filter_index, target_index = task.position
+        if filter_index is None or target_index is None:
+            target = workflow.default_filter
+            assert target is not None
+            filter_name = "default_filter"
+        else:
+            filter_ = workflow.filters[filter_index]
+            target = filter_.targets[target_index]
+            filter_name = filter_.name or f"filter {filter_index}"
+        queue_sid = self._queue_sid(target.queue, task.workflow_sid)
+        if target.priority is not None:
+            task.priority = target.priority
+        if task.queue_history:  # a later step: the task moves to this target's queue
+            task.task_queue_sid = queue_sid
+            task.task_queue_friendly_name = self.queues.get(queue_sid)
+            task.task_queue_entered_date = at
+            task.date_updated = at
+            self.events.append({"event_type": "task-queue.moved", "task_sid": task.sid,
+                                "workflow_sid": task.workflow_sid, "workflow_filter_name": filter_name,
+                                "task_queue_sid": queue_sid, "timestamp": at})
+        task.queue_history.append({
+            "queue_sid": queue_sid, "queue": self.queues.get(queue_sid), "filter": filter_name,
+            "target": target_index, "priority": task.priority, "entered": iso(at), "left": None,
+            "left_by": None, "note": _worker_note(target, task.parsed_attributes),
+        })
+        task.step_deadline = _after(at, target.timeout) if target.timeout is not None else None
+        if target.skip_if is not None and target.skip_if.evaluate(_no_workers(target.skip_if)):
+            self._leave(task, at, "skip_if")
+            self.events.append({"event_type": "workflow.skipped", "task_sid": task.sid,
+                                "workflow_sid": task.workflow_sid, "workflow_filter_name": filter_name,
+                                "task_queue_sid": queue_sid, "timestamp": at})
+            self._next_step(task, workflow, at, after_timeout=False)
+
+    def _leave(self, task: Task, at: datetime, why: str) -> None:
+        if task.queue_history:
+            task.queue_history[-1].update(left=iso(at), left_by=why)
+        task.step_deadline = None
+        if why == "timeout":
+            self.events.append({"event_type": "task-queue.timeout", "task_sid": task.sid,
+                                "workflow_sid": task.workflow_sid, "task_queue_sid": task.task_queue_sid,
+                                "timestamp": at})
+
+    def _next_step(self, task: Task, workflow: Workflow, at: datetime, *, after_timeout: bool) -> None:
+        """After a target's timeout or skip_if: the next target, the next matching filter below, then
+        (only when every filter was skipped, never after a timeout) default_filter; else canceled."""
+        filter_index, target_index = task.position
+        if filter_index is None or target_index is None:
+            return  # default_filter has no timeout and no skip_if
+        if after_timeout:
+            task.timed_out_of_filter = True
+        if target_index + 1 < len(workflow.filters[filter_index].targets):
+            task.position = (filter_index, target_index + 1)
+            self._entered(task, workflow, at)
+            return
+        for later in workflow.filters[filter_index + 1:]:
+            if later.expression.evaluate(task.parsed_attributes):
+                task.position = (later.index, 0)
+                self._entered(task, workflow, at)
+                return
+        if not task.timed_out_of_filter and workflow.default_filter is not None:
+            task.position = (None, None)  # SKIP-DOC: skipped out of every filter → as if none matched
+            self._entered(task, workflow, at)
+            return
+        self.events.append({"event_type": "workflow.timeout", "task_sid": task.sid,
+                            "workflow_sid": task.workflow_sid, "timestamp": at})
+        reason = ("Workflow Timeout: the last target timed out and no later filter matches" if
+                  task.timed_out_of_filter else "skipped out of every filter and there is no default_filter")
+        self._cancel(task, at, reason)
+
+    def _cancel(self, task: Task, at: datetime, reason: str) -> None:
+        task.assignment_status = "canceled"
+        task.reason = reason
+        task.date_updated = at
+        task.step_deadline = None
+        self.events.append({"event_type": "task.canceled", "task_sid": task.sid,
+                            "workflow_sid": task.workflow_sid, "reason": reason, "timestamp": at})
 
     # --- checks ---------------------------------------------------------------------------------------
 
@@ -721,6 +868,41 @@ class FakeTaskRouter:
 
 
 # --- helpers -------------------------------------------------------------------------------------------
+
+def _after(at: datetime, seconds: int) -> datetime | None:
+    """`at` + `seconds`, or None when that lies past the clock's range (a timeout no wait can reach)."""
+    try:
+        later = at + timedelta(seconds=seconds)
+    except OverflowError:
+        return None
+    return later if later <= CLOCK_LATEST else None
+
+
+def _no_workers(skip_if: Expression) -> dict[str, Any]:
+    """skip_if's variables in a workspace without workers: every `workers.*` count is 0 (SKIP-DOC)."""
+    counts = {ref.split(".", 1)[1].split(".")[0]: 0 for ref in skip_if.references if ref.startswith("workers.")}
+    return {"workers": counts}
+
+
+def _worker_note(target: Target, attributes: Mapping[str, Any]) -> str | None:
+    """Why a target's worker settings decide nothing here (the fake workspace has no workers)."""
+    parts: list[str] = []
+    for key, reference in (("known_worker_sid", target.known_worker_sid),
+                           ("known_worker_friendly_name", target.known_worker_friendly_name)):
+        if reference:
+            value: Any = attributes
+            for part in reference.removeprefix("task.").split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            parts.append(f"{key} {reference} = {json.dumps(value)}")
+    if target.expression is not None:
+        parts.append(f"worker expression {' '.join(target.expression.text.split())!r}")
+    if target.order_by:
+        parts.append(f"order_by {target.order_by!r}")
+    if not parts:
+        return None
+    return "; ".join(parts) + ": no workers in the fake workspace, so no reservation (the task waits here " \
+        "until the target's timeout or its TTL)"
+
 
 def _attributes_object(attributes: Mapping[str, Any] | str, path: str | None) -> Mapping[str, Any]:
     if isinstance(attributes, Mapping):

@@ -198,11 +198,14 @@ def test_prefill_answers_from_the_routed_field() -> None:
 
 
 def test_handoff_ends_the_dialogue_and_is_recorded() -> None:
-    tasks = [_task("agent", [{"say": "connecting"}, {"handoff": {"channel": "voice", "uri": "taskrouter://WW1"}}],
-                   ("agent",))]
+    # Hand-off doc: voice only; taskrouter://WW… creates the task (reference/autopilot.md §2.7).
+    uri = "taskrouter://WW" + "1" * 32
+    tasks = [_task("agent", [{"say": "connecting"}, {"handoff": {"channel": "voice", "uri": uri}}], ("agent",))]
     dialogue = _train(_assistant(tasks)).start(channel="voice")
     turn = dialogue.send("agent")
-    assert turn.ended and turn.handoff == {"channel": "voice", "uri": "taskrouter://WW1"}
+    assert turn.ended and turn.handoff is not None
+    assert (turn.handoff["kind"], turn.handoff["channel"], turn.handoff["uri"]) == ("autopilot", "voice", uri)
+    assert turn.handoff["task_sid"].startswith("WT") and turn.handoff["workflow_sid"] == "WW" + "1" * 32
 
 
 def test_initiate_runs_assistant_initiation(hospitality: TrainedAssistant) -> None:
