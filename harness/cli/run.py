@@ -39,7 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="a scenario without a golden file fails (the deploy gate: a deleted golden "
                              "must not pass silently)")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", default=None,
-                        help="only scenarios whose file, id or tags match, e.g. -k 'towels and not chat'")
+                        help="only scenarios whose folders, file, id or tags match, as pytest -k selects, "
+                             "e.g. -k 'towels and not chat'")
     parser.add_argument("--tag", action="append", default=[], metavar="TAG",
                         help="only scenarios with this tag (repeatable: any of them)")
     parser.add_argument("--threshold", type=fraction, default=None,
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
 
     out = out or sys.stdout
     # Bad input is found before anything runs (exit 2): -k, pyproject.toml, unwritable output files.
-    select = selector(args.keyword, args.tag)
+    select = selector(args.keyword, args.tag, paths=args.paths)
     settings = read_settings(find_pyproject(args.paths))
     outputs = [("--junit", args.junit), ("--json", args.json), ("--coverage-out", args.coverage_out)]
     for option, target in outputs:
