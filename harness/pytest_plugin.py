@@ -2,8 +2,9 @@
 
 - Every `*.scenario.yaml` pytest comes across is collected; each concrete scenario is one item
   (`hotel.scenario.yaml::guest asks for towels[v2]`), its tags are markers (`-m smoke`).
-- A failing scenario shows the expectation diff (no traceback); a malformed file is one failing item
-  (`bad.scenario.yaml::(file)`) showing `file:line:column` and what was expected, and the rest still runs.
+- A failing scenario shows the expectation diff (no traceback); a malformed file is one item in error
+  (`bad.scenario.yaml::(file)`, as `run` counts it) showing `file:line:column` and what was expected, and
+  the rest still runs.
 - Options: `--update-golden` (store each scenario's transcript beside it), `--autopilot-json FILE` (the
   results JSON of docs/run-results.md), `--autopilot-coverage[=FILE]` with
   `--autopilot-fail-under-tasks/-transitions PERCENT` (coverage in the terminal summary; exit 1 below a
@@ -122,25 +123,24 @@ BROKEN_FILE_ITEM = "(file)"  # the item of a file that cannot be loaded, as `run
 
 
 class BrokenScenarioFile(pytest.Item):
-    """A scenario file that cannot be loaded: one failing item with the loader's message."""
+    """A scenario file that cannot be loaded: one item that errors (at setup, so pytest counts an error, as
+    `run` does and as both faces' JUnit XML say) with the loader's message."""
 
     def __init__(self, *, error: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.error = error
 
-    def runtest(self) -> None:
+    def setup(self) -> None:
         from harness.runner.results import ERROR, CaseResult
 
         shown = _shown(self.path).as_posix()
         # The same entry `run` puts in the results JSON for such a file (kind "file").
         self.stash[_result_key] = CaseResult(id=self.path.name, file=shown, name=self.path.name, status=ERROR,
                                              error=self.error, kind="file")
-        raise ScenarioFailed(self.error)
+        pytest.fail(self.error, pytrace=False)  # the message alone, no traceback
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, ScenarioFailed):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
+    def runtest(self) -> None:  # never reached: setup fails
+        raise ScenarioFailed(self.error)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"scenario file: {self.path.name}"
@@ -302,7 +302,9 @@ class ResultsRecorder:
         outcome = yield
         result: CaseResult | None = item.stash.get(_result_key, None) \
             if isinstance(item, ScenarioItem | BrokenScenarioFile) else None
-        if call.when == "call" and result is not None:
+        # A broken file's item errors at setup; a scenario's result comes from its call.
+        when = "setup" if isinstance(item, BrokenScenarioFile) else "call"
+        if call.when == when and result is not None:
             import json
 
             from harness.runner.results import file_info
