@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
 from harness.cli.argtypes import positive_int
@@ -39,20 +40,42 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     parser.add_argument("--show-output", action="store_true",
                         help="also print the Pact verifier's own report")
+    add_junit_option(parser)
     return parser
+
+
+def add_junit_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--junit", metavar="FILE", default=None,
+                        help="also write the result as JUnit XML (one test case per interaction)")
 
 
 def run(args: argparse.Namespace) -> int:
     from harness.contracts.verify import parse_headers, verify
 
+    check_outputs(args)
+    started = time.perf_counter()
     result = verify(args.pact, args.provider_base_url, provider=args.provider,
                     state_change_url=args.state_change_url, timeout_ms=args.timeout_ms,
                     headers=parse_headers(args.header))
-    return print_result(result, args)
+    return print_result(result, args, started=started)
 
 
-def print_result(result: Any, args: argparse.Namespace) -> int:
-    """A VerifyResult as JSON (--json) or text (with Pact's own report under --show-output); the exit code."""
+def check_outputs(args: argparse.Namespace) -> None:
+    """An unwritable --junit file is bad input, found before anything is verified."""
+    if getattr(args, "junit", None):
+        from harness.cli.outputs import prepare_output
+
+        prepare_output(args.junit, "--junit")
+
+
+def print_result(result: Any, args: argparse.Namespace, *, started: float | None = None) -> int:
+    """A VerifyResult as JSON (--json) or text (with Pact's own report under --show-output), and as JUnit
+    XML (--junit FILE); the exit code."""
+    if getattr(args, "junit", None):
+        from harness.cli.outputs import write_output
+
+        duration = time.perf_counter() - started if started is not None else 0.0
+        write_output(args.junit, result.to_junit_xml(duration=duration), "--junit")
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

@@ -113,6 +113,38 @@ class VerifyResult:
         }
 
 
+    def to_junit_xml(self, *, duration: float = 0.0) -> str:
+        """JUnit XML (junit-10.xsd, as `run --junit`): a <testsuite> per pact file, a <testcase> per
+        interaction; problems outside any interaction, or nothing verified at all, are one test case in
+        error, so a CI page never shows an empty green run."""
+        from pathlib import Path
+
+        from harness.runner.junit import JUnitCase, JUnitSuite, junit_document
+
+        by_file: dict[str, list[JUnitCase]] = {}
+        for item in self.interactions:
+            file = item.pact_file or "pacts"
+            given = f" (given {', '.join(item.provider_states)})" if item.provider_states else ""
+            classname = f"pact.{Path(file).stem}" if item.pact_file else f"pact.{self.provider}"
+            if item.ok:
+                case = JUnitCase(item.description + given, classname)
+            else:
+                count = len(item.problems)
+                case = JUnitCase(item.description + given, classname, outcome="failed",
+                                 message=f"{count} contract problem{'s' if count != 1 else ''}",
+                                 text="\n".join(f"{p.path}: {p.message}{_rule_note(p)}" for p in item.problems),
+                                 type="ContractFailed")
+            by_file.setdefault(file, []).append(case)
+        suites = [JUnitSuite(name=file, file=file if file != "pacts" else None, cases=cases)
+                  for file, cases in by_file.items()]
+        errors = self.errors or ([] if self.interactions else ["zero interactions were verified"])
+        if errors:
+            suites.append(JUnitSuite(name=f"pact verification of {self.provider}", cases=[
+                JUnitCase("(verification)", f"pact.{self.provider}", outcome="error", message=errors[0],
+                          text="\n".join(errors), type="VerificationError")]))
+        return junit_document(suites, name=f"autopilot-harness verify {self.provider}", duration=duration)
+
+
 def _rule_note(problem: ContractProblem) -> str:
     """Name the kit's own rules (`[twilio.autopilot-from]`): pact's mismatches speak for themselves."""
     return "" if problem.rule in ("pact", "provider") else f" [{problem.rule}]"
