@@ -78,6 +78,7 @@ class VerifyResult:
     interactions: list[InteractionResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # failures outside any interaction
     output: str = ""  # the Rust verifier's own report, ANSI stripped
+    published: str | None = None  # where the results were published (`verify --publish`), None if not
 
     @property
     def ok(self) -> bool:
@@ -100,11 +101,14 @@ class VerifyResult:
         passed = sum(i.ok for i in self.interactions)
         lines.append(f"{verdict}: {passed}/{len(self.interactions)} interactions passed "
                      f"for provider '{self.provider}'")
+        if self.published:
+            lines.append(f"verification results published to {self.published}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok, "provider": self.provider, "pact_files": self.pact_files, "errors": self.errors,
+            "published": self.published,
             "interactions": [
                 {"description": i.description, "provider_states": list(i.provider_states), "ok": i.ok,
                  "pact_file": i.pact_file, "problems": [p.to_dict() for p in i.problems]}
