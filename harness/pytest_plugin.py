@@ -23,6 +23,7 @@ inside hooks, and only once a scenario file is collected or a fixture used.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -248,6 +249,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_outputs(config)
     if config.getoption("autopilot_json", None) or _wants_coverage(config):
         config.pluginmanager.register(ResultsRecorder(config), "autopilot-harness-results")
+    if os.environ.get("GITHUB_ACTIONS") == "true" and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(GitHubReporter(config), "autopilot-harness-github")
 
 
 def _configures_us(config: pytest.Config) -> bool:
@@ -402,6 +405,59 @@ class ResultsRecorder:
             terminalreporter.write_line(f"coverage report written to {target}")
         for line in self.coverage_failed:
             terminalreporter.write_line(f"FAIL {line}", red=True, bold=True)
+
+
+class GitHubReporter:
+    """On GitHub Actions: an `::error` annotation per failed or broken scenario (file and line) and a job
+    summary appended to $GITHUB_STEP_SUMMARY, as `autopilot-harness run` gives (harness.cli.github).
+    Only scenario items: Python tests have their own annotation plugins. The controller alone reports
+    (xdist sends it every report)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.counts = {"passed": 0, "failed": 0, "error": 0}
+        self.problems: list[tuple[str, int | None, str, str, str]] = []  # file, line, name, status, text
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        file, _, name = str(report.nodeid).partition("::")
+        if not file.endswith((".yaml", ".yml")) or not name:
+            return
+        if report.passed and report.when == "call":
+            self.counts["passed"] += 1
+        elif report.failed:
+            status = "failed" if report.when == "call" else "error"
+            self.counts[status] += 1
+            line = report.location[1] + 1 if report.location and report.location[1] is not None else None
+            text = report.longreprtext
+            if line is None:  # a broken file: its message starts `file.scenario.yaml:line:column`
+                import re
+
+                found = re.match(r".*?\.ya?ml:(\d+)", text.splitlines()[0] if text else "")
+                line = int(found.group(1)) if found else None
+            self.problems.append((file, line, name, status, text))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from harness.cli.github import MAX_ANNOTATIONS, annotation, append_summary, cell, details
+
+        root = Path(self.config.rootpath)
+        lines = [annotation("error", text or status, file=str(root / file), line=line,
+                            title=f"{'(file) cannot be loaded' if name == BROKEN_FILE_ITEM else 'scenario ' + name}"
+                                  f" {status}")
+                 for file, line, name, status, text in self.problems]
+        for line in lines[:MAX_ANNOTATIONS]:
+            terminalreporter.write_line(line)
+        if not any(self.counts.values()):
+            return
+        verdict = "FAILED" if self.problems else "passed"
+        counts = self.counts
+        parts = [f"## autopilot-harness scenarios (pytest): {verdict}\n", "| passed | failed | error |",
+                 "|---:|---:|---:|", f"| {counts['passed']} | {counts['failed']} | {counts['error']} |", ""]
+        if self.problems:
+            parts += ["| file | scenario | status |", "|---|---|---|"]
+            parts += [f"| `{cell(f'{file}:{line}' if line else file)}` | {cell(name)} | {status} |"
+                      for file, line, name, status, _ in self.problems[:50]]
+            parts += [""] + [details(f"{file} :: {name}", text) for file, _, name, _, text in self.problems[:50]]
+        append_summary("\n".join(parts))
 
 
 # --- fixtures for Python tests that want the engines directly -----------------------------------------

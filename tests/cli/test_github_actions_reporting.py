@@ -150,3 +150,19 @@ def test_lint_keeps_a_sarif_stdout_parseable(tmp_path: Path, monkeypatch: pytest
     captured = capsys.readouterr()
     assert json.loads(captured.out)["version"] == "2.1.0"
     assert commands(captured.err)  # the annotations went to stderr
+
+
+def test_the_pytest_face_annotates_and_summarises_alike(suite: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pytest` on GitHub Actions: the same annotations (file, line) for the same cases as `run`."""
+    import subprocess
+    import sys
+
+    summary = on_github(monkeypatch, suite)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:faker",
+                           "-p", "no:pact", "-p", "no:hypothesispytest", "suite"],
+                          capture_output=True, text=True, timeout=120, cwd=suite)
+    found = commands(done.stdout)
+    assert sorted((props["file"], props.get("line")) for _, props, _ in found) == [
+        ("suite/broken.scenario.yaml", "3"), ("suite/failing.scenario.yaml", "3")], done.stdout
+    text = summary.read_text(encoding="utf-8")
+    assert "## autopilot-harness scenarios (pytest): FAILED" in text and "| 1 | 1 | 1 |" in text
