@@ -2,8 +2,9 @@
 
 - Every `*.scenario.yaml` pytest comes across is collected; each concrete scenario is one item
   (`hotel.scenario.yaml::guest asks for towels[v2]`), its tags are markers (`-m smoke`).
-- A failing scenario shows the expectation diff (no traceback); a malformed file is one failing item
-  (`bad.scenario.yaml::(file)`) showing `file:line:column` and what was expected, and the rest still runs.
+- A failing scenario shows the expectation diff (no traceback); a malformed file is one item in error
+  (`bad.scenario.yaml::(file)`, as `run` counts it) showing `file:line:column` and what was expected, and
+  the rest still runs.
 - Options: `--update-golden` (store each scenario's transcript beside it), `--autopilot-json FILE` (the
   results JSON of docs/run-results.md), `--autopilot-coverage[=FILE]` with
   `--autopilot-fail-under-tasks/-transitions PERCENT` (coverage in the terminal summary; exit 1 below a
@@ -22,6 +23,7 @@ inside hooks, and only once a scenario file is collected or a fixture used.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,25 +124,24 @@ BROKEN_FILE_ITEM = "(file)"  # the item of a file that cannot be loaded, as `run
 
 
 class BrokenScenarioFile(pytest.Item):
-    """A scenario file that cannot be loaded: one failing item with the loader's message."""
+    """A scenario file that cannot be loaded: one item that errors (at setup, so pytest counts an error, as
+    `run` does and as both faces' JUnit XML say) with the loader's message."""
 
     def __init__(self, *, error: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.error = error
 
-    def runtest(self) -> None:
+    def setup(self) -> None:
         from harness.runner.results import ERROR, CaseResult
 
         shown = _shown(self.path).as_posix()
         # The same entry `run` puts in the results JSON for such a file (kind "file").
         self.stash[_result_key] = CaseResult(id=self.path.name, file=shown, name=self.path.name, status=ERROR,
                                              error=self.error, kind="file")
-        raise ScenarioFailed(self.error)
+        pytest.fail(self.error, pytrace=False)  # the message alone, no traceback
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, ScenarioFailed):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
+    def runtest(self) -> None:  # never reached: setup fails
+        raise ScenarioFailed(self.error)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"scenario file: {self.path.name}"
@@ -248,6 +249,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_outputs(config)
     if config.getoption("autopilot_json", None) or _wants_coverage(config):
         config.pluginmanager.register(ResultsRecorder(config), "autopilot-harness-results")
+    if os.environ.get("GITHUB_ACTIONS") == "true" and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(GitHubReporter(config), "autopilot-harness-github")
 
 
 def _configures_us(config: pytest.Config) -> bool:
@@ -302,7 +305,9 @@ class ResultsRecorder:
         outcome = yield
         result: CaseResult | None = item.stash.get(_result_key, None) \
             if isinstance(item, ScenarioItem | BrokenScenarioFile) else None
-        if call.when == "call" and result is not None:
+        # A broken file's item errors at setup; a scenario's result comes from its call.
+        when = "setup" if isinstance(item, BrokenScenarioFile) else "call"
+        if call.when == when and result is not None:
             import json
 
             from harness.runner.results import file_info
@@ -400,6 +405,59 @@ class ResultsRecorder:
             terminalreporter.write_line(f"coverage report written to {target}")
         for line in self.coverage_failed:
             terminalreporter.write_line(f"FAIL {line}", red=True, bold=True)
+
+
+class GitHubReporter:
+    """On GitHub Actions: an `::error` annotation per failed or broken scenario (file and line) and a job
+    summary appended to $GITHUB_STEP_SUMMARY, as `autopilot-harness run` gives (harness.cli.github).
+    Only scenario items: Python tests have their own annotation plugins. The controller alone reports
+    (xdist sends it every report)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.counts = {"passed": 0, "failed": 0, "error": 0}
+        self.problems: list[tuple[str, int | None, str, str, str]] = []  # file, line, name, status, text
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        file, _, name = str(report.nodeid).partition("::")
+        if not file.endswith((".yaml", ".yml")) or not name:
+            return
+        if report.passed and report.when == "call":
+            self.counts["passed"] += 1
+        elif report.failed:
+            status = "failed" if report.when == "call" else "error"
+            self.counts[status] += 1
+            line = report.location[1] + 1 if report.location and report.location[1] is not None else None
+            text = report.longreprtext
+            if line is None:  # a broken file: its message starts `file.scenario.yaml:line:column`
+                import re
+
+                found = re.match(r".*?\.ya?ml:(\d+)", text.splitlines()[0] if text else "")
+                line = int(found.group(1)) if found else None
+            self.problems.append((file, line, name, status, text))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from harness.cli.github import MAX_ANNOTATIONS, annotation, append_summary, cell, details
+
+        root = Path(self.config.rootpath)
+        lines = [annotation("error", text or status, file=str(root / file), line=line,
+                            title=f"{'(file) cannot be loaded' if name == BROKEN_FILE_ITEM else 'scenario ' + name}"
+                                  f" {status}")
+                 for file, line, name, status, text in self.problems]
+        for line in lines[:MAX_ANNOTATIONS]:
+            terminalreporter.write_line(line)
+        if not any(self.counts.values()):
+            return
+        verdict = "FAILED" if self.problems else "passed"
+        counts = self.counts
+        parts = [f"## autopilot-harness scenarios (pytest): {verdict}\n", "| passed | failed | error |",
+                 "|---:|---:|---:|", f"| {counts['passed']} | {counts['failed']} | {counts['error']} |", ""]
+        if self.problems:
+            parts += ["| file | scenario | status |", "|---|---|---|"]
+            parts += [f"| `{cell(f'{file}:{line}' if line else file)}` | {cell(name)} | {status} |"
+                      for file, line, name, status, _ in self.problems[:50]]
+            parts += [""] + [details(f"{file} :: {name}", text) for file, _, name, _, text in self.problems[:50]]
+        append_summary("\n".join(parts))
 
 
 # --- fixtures for Python tests that want the engines directly -----------------------------------------

@@ -68,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Validate files; exit 0 clean, 1 problems found, 2 unreadable input.")
     lint.add_argument("files", nargs="+", metavar="FILE")
     lint.add_argument("--json", action="store_true", help="print findings as JSON (same as --format json)")
-    lint.add_argument("--format", choices=["text", "json", "sarif"], default=None,
-                      help="output format (sarif: SARIF 2.1.0, for code hosts' inline annotations)")
+    lint.add_argument("--format", choices=["text", "json", "sarif", "codeclimate"], default=None,
+                      help="output format (sarif: SARIF 2.1.0, for code hosts' inline annotations; "
+                           "codeclimate: GitLab's Code Quality report)")
     lint.add_argument("--disable", action="append", default=[], metavar="ID[,ID…]",
                       help="turn off lint rules by id, e.g. AP101 (also [tool.autopilot-harness.lint] disable)")
     lint.add_argument("--bot", action="append", default=[], metavar="[UA…=]SCHEMA.json",

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from harness.cli.argtypes import non_negative_int, positive_number
+from harness.cli.verify import add_junit_option
 from harness.errors import ExitCode
 
 
@@ -82,6 +84,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                            "(default: the schemas/ folder beside the pact folder, e.g. contracts/schemas)")
     flow.add_argument("--json", action="store_true", help="print the result as one JSON object")
     flow.add_argument("--show-output", action="store_true", help="also print the Pact verifier's own report")
+    add_junit_option(flow)
     return parser
 
 
@@ -111,11 +114,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify_flow(args: argparse.Namespace) -> int:
-    from harness.cli.verify import print_result
+    from harness.cli.verify import check_outputs, print_result
     from harness.contracts.scenario_runs import verify_flow
 
+    check_outputs(args)
+    started = time.perf_counter()
     result = verify_flow(args.pact, args.scenarios, provider=args.provider, schemas=args.schemas)
-    return print_result(result, args)
+    return print_result(result, args, started=started)
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -229,7 +229,12 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     elif fmt == "sarif":
         from harness.insight.lint_rules import to_sarif
 
-        json.dump(to_sarif(reports), out, indent=2)
+        json.dump(to_sarif(reports, exit_code=int(_exit_code(reports))), out, indent=2)
+        out.write("\n")
+    elif fmt == "codeclimate":
+        from harness.insight.lint_rules import to_code_quality
+
+        json.dump(to_code_quality(reports), out, indent=2)
         out.write("\n")
     else:
         for report in reports:
@@ -240,6 +245,25 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
         n_err = sum(len(r.errors) for r in reports)
         n_warn = sum(len(r.warnings) for r in reports)
         print(f"{len(reports)} file(s) checked: {n_err} error(s), {n_warn} warning(s)", file=out)
+    from harness.cli.github import in_github_actions
+
+    if in_github_actions():
+        _report_to_github(reports, fmt, out)
+    return _exit_code(reports)
+
+
+def _exit_code(reports: list[FileReport]) -> ExitCode:
     if any(r.unreadable for r in reports):
         return ExitCode.BAD_INPUT
     return ExitCode.FAILED if any(r.errors for r in reports) else ExitCode.OK
+
+
+def _report_to_github(reports: list[FileReport], fmt: str, out: TextIO) -> None:
+    """On GitHub Actions: an annotation per finding (on stderr when stdout carries a JSON/SARIF document,
+    which must stay parseable: the runner reads workflow commands from both), and the job summary."""
+    from harness.cli.github import append_summary, lint_annotations, lint_summary, print_annotations
+    from harness.insight.lint_rules import lint_findings
+
+    findings = lint_findings(reports)
+    print_annotations(lint_annotations(findings), out if fmt == "text" else sys.stderr)
+    append_summary(lint_summary(findings, len(reports)), err=sys.stderr)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from harness.cli.argtypes import fraction, percent
+from harness.cli.github import in_github_actions
 from harness.errors import ExitCode
 
 if TYPE_CHECKING:  # the runner (and jsonschema, YAML) load only when the command runs
@@ -39,7 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="a scenario without a golden file fails (the deploy gate: a deleted golden "
                              "must not pass silently)")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", default=None,
-                        help="only scenarios whose file, id or tags match, e.g. -k 'towels and not chat'")
+                        help="only scenarios whose folders, file, id or tags match, as pytest -k selects, "
+                             "e.g. -k 'towels and not chat'")
     parser.add_argument("--tag", action="append", default=[], metavar="TAG",
                         help="only scenarios with this tag (repeatable: any of them)")
     parser.add_argument("--threshold", type=fraction, default=None,
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
 
     out = out or sys.stdout
     # Bad input is found before anything runs (exit 2): -k, pyproject.toml, unwritable output files.
-    select = selector(args.keyword, args.tag)
+    select = selector(args.keyword, args.tag, paths=args.paths)
     if args.router is not None:
         from harness.engines.autopilot.routers import router_class
 
@@ -107,12 +109,24 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         if target:
             write_output(target, text(), option)
     code = int(suite.exit_code)
+    coverage = None
     if _wants_coverage(args):
-        failed = _report_coverage(suite, args, out)
+        coverage, failed = _report_coverage(suite, args, out)
         if failed and code == ExitCode.OK:  # a coverage gate fails a green run; it never hides a worse code
             code = int(ExitCode.FAILED)
+    if in_github_actions():
+        _report_to_github(suite, coverage, out)
     out.flush()
     return code
+
+
+def _report_to_github(suite: SuiteResult, coverage: object, out: TextIO) -> None:
+    """On GitHub Actions: an `::error` annotation per failed or broken case (its file and line), and the
+    run's summary appended to $GITHUB_STEP_SUMMARY (docs/ci.md)."""
+    from harness.cli.github import append_summary, print_annotations, run_annotations, run_summary
+
+    print_annotations(run_annotations(suite), out)
+    append_summary(run_summary(suite, coverage), err=sys.stderr)
 
 
 def _wants_coverage(args: argparse.Namespace) -> bool:
@@ -120,8 +134,9 @@ def _wants_coverage(args: argparse.Namespace) -> bool:
                 or args.fail_under_tasks is not None or args.fail_under_transitions is not None)
 
 
-def _report_coverage(suite: SuiteResult, args: argparse.Namespace, out: TextIO) -> list[str]:
-    """Coverage computed from this run's results (as `coverage RESULTS.json` would); the failed limits."""
+def _report_coverage(suite: SuiteResult, args: argparse.Namespace, out: TextIO) -> tuple[object, list[str]]:
+    """Coverage computed from this run's results (as `coverage RESULTS.json` would); the report and the
+    failed limits."""
     from harness.cli.outputs import write_output
     from harness.insight.coverage import compute_coverage, coverage_failures, coverage_output, format_for_path
 
@@ -139,7 +154,7 @@ def _report_coverage(suite: SuiteResult, args: argparse.Namespace, out: TextIO) 
     failed = coverage_failures(report, tasks=args.fail_under_tasks, transitions=args.fail_under_transitions)
     for line in failed:
         print(f"FAIL {line}", file=out)
-    return failed
+    return report, failed
 
 
 class _Progress:

@@ -20,7 +20,7 @@ contact center's message pact), never another team's pact under our version.
 As a CI gate, `BrokerResult.broker_error` separates "the broker said no" (can-i-deploy's
 "Computer says no": exit 1) from "we could not ask" (5xx, 401/403, unreachable, timeout: the CLI
 maps it to exit 2, like a missing broker configuration), so a gate never reads an outage as a verdict.
-Publishing verification results (`verify --publish`) is not supported yet.
+Verification results are published by pact's verifier itself (`verify --publish`, `harness.contracts.verify`).
 """
 
 from __future__ import annotations

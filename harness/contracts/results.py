@@ -78,6 +78,7 @@ class VerifyResult:
     interactions: list[InteractionResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # failures outside any interaction
     output: str = ""  # the Rust verifier's own report, ANSI stripped
+    published: str | None = None  # where the results were published (`verify --publish`), None if not
 
     @property
     def ok(self) -> bool:
@@ -100,17 +101,52 @@ class VerifyResult:
         passed = sum(i.ok for i in self.interactions)
         lines.append(f"{verdict}: {passed}/{len(self.interactions)} interactions passed "
                      f"for provider '{self.provider}'")
+        if self.published:
+            lines.append(f"verification results published to {self.published}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok, "provider": self.provider, "pact_files": self.pact_files, "errors": self.errors,
+            "published": self.published,
             "interactions": [
                 {"description": i.description, "provider_states": list(i.provider_states), "ok": i.ok,
                  "pact_file": i.pact_file, "problems": [p.to_dict() for p in i.problems]}
                 for i in self.interactions
             ],
         }
+
+
+    def to_junit_xml(self, *, duration: float = 0.0) -> str:
+        """JUnit XML (junit-10.xsd, as `run --junit`): a <testsuite> per pact file, a <testcase> per
+        interaction; problems outside any interaction, or nothing verified at all, are one test case in
+        error, so a CI page never shows an empty green run."""
+        from pathlib import Path
+
+        from harness.runner.junit import JUnitCase, JUnitSuite, junit_document
+
+        by_file: dict[str, list[JUnitCase]] = {}
+        for item in self.interactions:
+            file = item.pact_file or "pacts"
+            given = f" (given {', '.join(item.provider_states)})" if item.provider_states else ""
+            classname = f"pact.{Path(file).stem}" if item.pact_file else f"pact.{self.provider}"
+            if item.ok:
+                case = JUnitCase(item.description + given, classname)
+            else:
+                count = len(item.problems)
+                case = JUnitCase(item.description + given, classname, outcome="failed",
+                                 message=f"{count} contract problem{'s' if count != 1 else ''}",
+                                 text="\n".join(f"{p.path}: {p.message}{_rule_note(p)}" for p in item.problems),
+                                 type="ContractFailed")
+            by_file.setdefault(file, []).append(case)
+        suites = [JUnitSuite(name=file, file=file if file != "pacts" else None, cases=cases)
+                  for file, cases in by_file.items()]
+        errors = self.errors or ([] if self.interactions else ["zero interactions were verified"])
+        if errors:
+            suites.append(JUnitSuite(name=f"pact verification of {self.provider}", cases=[
+                JUnitCase("(verification)", f"pact.{self.provider}", outcome="error", message=errors[0],
+                          text="\n".join(errors), type="VerificationError")]))
+        return junit_document(suites, name=f"autopilot-harness verify {self.provider}", duration=duration)
 
 
 def _rule_note(problem: ContractProblem) -> str:

@@ -39,6 +39,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +57,7 @@ from harness.engines.twilio.network import (
     env_limit,
     fetch,
     guarded_session,
+    redact,
 )
 from harness.errors import LoadError, Location, UsageError
 
@@ -173,8 +175,27 @@ def parse_headers(pairs: Iterable[str]) -> dict[str, str]:
     return headers
 
 
+@dataclass(frozen=True)
+class BrokerSource:
+    """Pacts fetched from a Pact Broker (its "pacts for verification" of `provider`), and, with
+    `provider_version`, the verification results published back to it by pact's verifier.
+
+    Credentials come from the environment only (`PACT_BROKER_TOKEN`, or `PACT_BROKER_USERNAME` /
+    `PACT_BROKER_PASSWORD`), which pact's verifier reads itself, so they never reach a command line."""
+
+    url: str
+    provider_version: str | None = None  # publish the results as this provider version; None: do not
+    branch: str | None = None
+    tags: tuple[str, ...] = ()
+    build_url: str | None = None  # the CI build that verified, shown by the broker
+
+    @property
+    def publish(self) -> bool:
+        return self.provider_version is not None
+
+
 def verify(
-    pact_paths: str | Path | Iterable[str | Path],
+    pact_paths: str | Path | Iterable[str | Path] | None,
     provider_base_url: str,
     *,
     provider: str | None = None,
@@ -182,21 +203,39 @@ def verify(
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     headers: Mapping[str, str] | None = None,
     quiet: bool = True,
+    broker: BrokerSource | None = None,
 ) -> VerifyResult:
     """Verify HTTP pacts against `provider_base_url`; `provider` defaults to the pacts' provider name.
 
+    The pacts are local files (`pact_paths`) or, with `broker`, the ones a Pact Broker serves for
+    `provider` (then required); with `broker.provider_version` pact's verifier publishes the results to
+    the broker (`verify --publish`), and a failed publication is an error of the result, never silent.
     `headers` are added to every request (e.g. an Authorization the vendor's endpoint requires); they
     are never printed."""
     check_url(provider_base_url)
     check_timeout_ms(timeout_ms)
     if state_change_url is not None:
         check_url(state_change_url, "--state-change-url")
-    provider, chosen, errors = select_pacts(collect_pact_sources(pact_paths), provider, "http")
-    result = VerifyResult(provider=provider, pact_files=[str(p) for p, _ in chosen], errors=errors)
-    if not chosen:
-        return result
+    if broker is not None:
+        check_url(broker.url, "--broker-url")
+        if pact_paths:
+            raise UsageError("give the pacts either as files (--pact) or from a broker (--broker-url), not both")
+        if not provider:
+            raise UsageError("--broker-url needs --provider: the broker serves the pacts of one provider")
+        if broker.build_url is not None:
+            check_url(broker.build_url, "--build-url")
+        chosen: list[tuple[Path, dict[str, Any]]] = []
+        result = VerifyResult(provider=provider, pact_files=[redact(broker.url)])
+    else:
+        if not pact_paths:
+            raise UsageError("no pacts: give --pact FILE_OR_DIR, or --broker-url URL with --provider")
+        provider, chosen, errors = select_pacts(collect_pact_sources(pact_paths), provider, "http")
+        result = VerifyResult(provider=provider, pact_files=[str(p) for p, _ in chosen], errors=errors)
+        if not chosen:
+            return result
     setup_error = _probe_provider(provider_base_url, timeout_ms) or (
-        _probe_state_change(state_change_url, _first_state(chosen), timeout_ms) if state_change_url else None)
+        _probe_state_change(state_change_url, _first_state(chosen), timeout_ms)
+        if state_change_url and chosen else None)
     if setup_error:
         result.errors.append(setup_error)
         return result
@@ -211,13 +250,27 @@ def verify(
         verifier.add_transport(url=proxy_url)
         for path, _ in chosen:
             verifier.add_source(path)
+        if broker is not None:
+            # Through pact's own broker client: the HAL navigation, the consumer version selectors the
+            # broker defaults to, and the publication (pb:publish-verification-results) are pact's.
+            verifier.broker_source(broker.url, use_env=True)
+            if broker.publish:
+                verifier.set_publish_options(version=broker.provider_version or "", url=broker.build_url,
+                                             branch=broker.branch, tags=list(broker.tags) or None)
         if state_change_url is not None:
             verifier.state_handler(state_change_url, teardown=True, body=True)
         if headers:
             verifier.add_custom_headers(dict(headers))
         verifier.set_request_timeout(timeout_ms + _VERIFIER_GRACE_MS)
         verifier.set_coloured_output(enabled=False)
-        run_verifier(verifier, result, quiet=quiet)
+        with _publication_problems() as problems:
+            run_verifier(verifier, result, quiet=quiet)
+        if broker is not None and broker.publish:
+            # The verifier reports a failed publication only in its log: make it a failure of the run.
+            result.errors += [f"publishing the verification results to {redact(broker.url)} failed: {p}"
+                              for p in problems]
+            if not problems and result.interactions:
+                result.published = f"{redact(broker.url)} as provider version {broker.provider_version}"
     _attach_files(result, chosen)
     _explain_transport_failures(result, chosen, guard, timeout_ms)
     _explain_status_problems(result, chosen)
@@ -225,6 +278,32 @@ def verify(
     # Whatever still names the internal proxy should name the vendor's endpoint instead.
     result.errors = [e.replace(proxy_url.rstrip("/"), guard.target) for e in result.errors]
     return result
+
+
+# What pact's verifier logs (pact.ffi, WARNING) when the broker refuses or cannot take the results.
+_PUBLISH_FAILED = "Publishing of verification results failed"
+
+
+@contextmanager
+def _publication_problems() -> Iterator[list[str]]:
+    """The messages of failed publications the verifier logs while it runs."""
+    import logging
+
+    problems: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if _PUBLISH_FAILED in message:
+                problems.append(message.split(":", 1)[-1].strip())
+
+    handler = Collect(level=logging.WARNING)
+    logger = logging.getLogger("pact")
+    logger.addHandler(handler)
+    try:
+        yield problems
+    finally:
+        logger.removeHandler(handler)
 
 
 def _first_state(chosen: list[tuple[Path, dict[str, Any]]]) -> tuple[str, dict[str, Any]]:

@@ -1036,51 +1036,150 @@ def sarif_artifact(path: str | Path, base: Path) -> dict[str, str]:
     return {"uri": quote(relative.as_posix()), "uriBaseId": SRCROOT}
 
 
-def to_sarif(reports: Sequence[Any], *, tool_version: str | None = None, base: Path | None = None
-             ) -> dict[str, Any]:
+INFORMATION_URI = "https://github.com/autopilot-harness/autopilot-harness"
+RULES_HELP_URI = f"{INFORMATION_URI}/blob/main/docs/insight.md#autopilot-harness-lint-rules"
+ERRORS_HELP_URI = f"{INFORMATION_URI}/blob/main/docs/architecture.md#errors"
+FINGERPRINT_KEY = "autopilotHarnessFinding/v1"  # our partialFingerprints entry (SARIF §3.27.17)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem of a lint run, flattened for the CI formats (SARIF, Code Quality, GitHub annotations)."""
+
+    rule_id: str
+    rule_name: str
+    severity: str  # ERROR | WARNING | NOTE
+    message: str
+    path: str  # the file as given (relative or absolute)
+    line: int | None
+    column: int | None
+    pointer: str | None
+    rule: Rule | None  # None for the loaders' validity problems (`harness/<kind>`)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs and line moves: the rule, the file and the JSON Pointer (the line only when
+        there is no pointer), and the message. Two findings of one rule at two places differ."""
+        import hashlib
+
+        place = self.pointer if self.pointer else f"line {self.line}"
+        key = "\0".join((self.rule_id, Path(self.path).as_posix(), place or "", self.message))
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def lint_findings(reports: Sequence[Any]) -> list[Finding]:
+    """Every problem of lint reports (objects with `.path`, `.errors`, `.warnings`), in report order."""
+    found: list[Finding] = []
+    for report in reports:
+        for severity, problems in ((ERROR, report.errors), (WARNING, report.warnings)):
+            for problem in problems:
+                location = problem.location
+                message = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
+                path = str(location.path if location and location.path else report.path)
+                line = location.line if location else None
+                column = location.column if location else None
+                pointer = location.pointer if location else None
+                if isinstance(problem, LintFinding):
+                    found.append(Finding(problem.rule.id, problem.rule.name, problem.severity, message, path,
+                                         line, column, pointer, problem.rule))
+                else:
+                    found.append(Finding(f"harness/{problem.kind}", problem.kind, severity, message, path, line,
+                                         column, pointer, None))
+    return found
+
+
+def _sarif_rule(finding: Finding) -> dict[str, Any]:
+    rule = finding.rule
+    if rule is None:
+        text = (f"The file is not valid input for the kit ({finding.rule_name} problem): Twilio would refuse "
+                "it or run it differently. The message names the place and what was expected.")
+        return {"id": finding.rule_id, "name": finding.rule_name,
+                "shortDescription": {"text": f"{finding.rule_name} problem"},
+                "fullDescription": {"text": text},
+                "help": {"text": text, "markdown": text},
+                "helpUri": ERRORS_HELP_URI}
+    disable = (f"Disable it with `--disable {rule.id}` or `[tool.autopilot-harness.lint] disable = "
+               f"[\"{rule.id}\"]` in pyproject.toml.")
+    return {"id": rule.id, "name": rule.name,
+            "shortDescription": {"text": rule.why},
+            "fullDescription": {"text": f"{rule.name} ({rule.id}, {rule.severity}): {rule.why}."},
+            "help": {"text": f"{rule.why}. {disable.replace('`', '')}",
+                     "markdown": f"**{rule.id} {rule.name}**: {rule.why}.\n\n{disable}"},
+            "helpUri": RULES_HELP_URI,
+            "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]}}
+
+
+def to_sarif(reports: Sequence[Any], *, tool_version: str | None = None, base: Path | None = None,
+             exit_code: int | None = None, arguments: Sequence[str] | None = None) -> dict[str, Any]:
     """A SARIF 2.1.0 log of lint reports (objects with `.path`, `.errors`, `.warnings`), one run.
 
-    Rule findings carry their rule id; validity problems of the loaders use `harness/<kind>` ids.
-    File locations are relative to `base` (default: the current directory, where a code host's
-    checkout is) with `uriBaseId` `%SRCROOT%`; files outside it get absolute `file://` URIs.
+    Rule findings carry their rule id; validity problems of the loaders use `harness/<kind>` ids. Each
+    rule has a short and full description, `help` and a `helpUri`; each result a `partialFingerprints`
+    entry (stable across runs, so code scanning tracks an alert rather than re-opening it); the run has one
+    `invocations` entry (did the tool finish, its exit code). File locations are relative to `base`
+    (default: the current directory, where a code host's checkout is) with `uriBaseId` `%SRCROOT%`; files
+    outside it get absolute `file://` URIs. Valid against the OASIS schema (a test checks).
     """
     base = Path(os.path.abspath(base if base is not None else Path.cwd()))
     from harness import __version__
 
     results: list[dict[str, Any]] = []
     used: dict[str, dict[str, Any]] = {}
-    for report in reports:
-        for severity, problems in ((ERROR, report.errors), (WARNING, report.warnings)):
-            for problem in problems:
-                if isinstance(problem, LintFinding):
-                    rule_id, level = problem.rule.id, _SARIF_LEVEL[problem.severity]
-                    used.setdefault(rule_id, {
-                        "id": rule_id, "name": problem.rule.name,
-                        "shortDescription": {"text": problem.rule.why},
-                        "defaultConfiguration": {"level": _SARIF_LEVEL[RULES[rule_id].severity]},
-                    })
-                else:
-                    rule_id, level = f"harness/{problem.kind}", _SARIF_LEVEL[severity]
-                    used.setdefault(rule_id, {"id": rule_id, "name": problem.kind,
-                                              "shortDescription": {"text": f"{problem.kind} problem"}})
-                location = problem.location
-                physical: dict[str, Any] = {"artifactLocation": sarif_artifact(
-                    location.path if location and location.path else report.path, base)}
-                if location and location.line:
-                    physical["region"] = {"startLine": location.line, "startColumn": location.column or 1}
-                result: dict[str, Any] = {
-                    "ruleId": rule_id, "level": level,
-                    "message": {"text": problem.message + (f" (hint: {problem.hint})" if problem.hint else "")},
-                    "locations": [{"physicalLocation": physical}],
-                }
-                if location and location.pointer:
-                    result["locations"][0]["logicalLocations"] = [{"fullyQualifiedName": location.pointer}]
-                results.append(result)
+    for finding in lint_findings(reports):
+        used.setdefault(finding.rule_id, _sarif_rule(finding))
+        physical: dict[str, Any] = {"artifactLocation": sarif_artifact(finding.path, base)}
+        if finding.line:
+            physical["region"] = {"startLine": finding.line, "startColumn": finding.column or 1}
+        result: dict[str, Any] = {
+            "ruleId": finding.rule_id, "level": _SARIF_LEVEL[finding.severity],
+            "message": {"text": finding.message},
+            "locations": [{"physicalLocation": physical}],
+            "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        }
+        if finding.pointer:
+            result["locations"][0]["logicalLocations"] = [{"fullyQualifiedName": finding.pointer}]
+        results.append(result)
     driver = {"name": "autopilot-harness", "version": tool_version or __version__,
-              "informationUri": "https://github.com/autopilot-harness/autopilot-harness",
-              "rules": list(used.values())}
-    run: dict[str, Any] = {"tool": {"driver": driver}, "results": results}
+              "informationUri": INFORMATION_URI, "rules": list(used.values())}
+    unreadable = any(getattr(report, "unreadable", False) for report in reports)
+    invocation: dict[str, Any] = {"executionSuccessful": not unreadable,
+                                  "workingDirectory": {"uri": base.as_uri().rstrip("/") + "/"}}
+    if exit_code is not None:
+        invocation["exitCode"] = int(exit_code)
+    if arguments is not None:
+        invocation["arguments"] = [str(a) for a in arguments]
+    run: dict[str, Any] = {"tool": {"driver": driver}, "invocations": [invocation], "results": results}
     if any(r["locations"][0]["physicalLocation"]["artifactLocation"].get("uriBaseId") for r in results):
         # A directory URI ends with "/" (SARIF §3.14.14), so relative URIs resolve inside it.
         run["originalUriBaseIds"] = {SRCROOT: {"uri": base.as_uri().rstrip("/") + "/"}}
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+# GitLab's Code Quality severities (info, minor, major, critical, blocker): an error blocks nothing by
+# itself in GitLab's widget, so errors are "major" (they fail `lint`), warnings "minor", notes "info".
+_CODE_QUALITY_SEVERITY = {ERROR: "major", WARNING: "minor", NOTE: "info"}
+
+
+def to_code_quality(reports: Sequence[Any], *, base: Path | None = None) -> list[dict[str, Any]]:
+    """GitLab's Code Quality report (a Code Climate issue list): description, check_name, fingerprint,
+    severity, location.path (relative to the checkout) and location.lines.begin, the fields GitLab's
+    documentation requires (https://docs.gitlab.com/ci/testing/code_quality/#code-quality-report-format).
+    Fingerprints are unique per finding: GitLab shows only the first issue of a repeated fingerprint."""
+    base = Path(os.path.abspath(base if base is not None else Path.cwd()))
+    issues = []
+    for finding in lint_findings(reports):
+        absolute = Path(os.path.abspath(finding.path))
+        try:
+            path = absolute.relative_to(base).as_posix()
+        except ValueError:
+            path = absolute.as_posix()
+        issues.append({
+            "type": "issue",
+            "description": finding.message,
+            "check_name": finding.rule_id,
+            "categories": ["Bug Risk"] if finding.severity == ERROR else ["Style"],
+            "fingerprint": finding.fingerprint,
+            "severity": _CODE_QUALITY_SEVERITY[finding.severity],
+            "location": {"path": path, "lines": {"begin": finding.line or 1}},
+        })
+    return issues

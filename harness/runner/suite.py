@@ -20,7 +20,7 @@ from harness.runner.golden import golden_orphans
 from harness.runner.paths import SCENARIO_SUFFIX, display_path
 from harness.runner.pool import CaseCheck, SessionPool
 from harness.runner.results import ERROR, CaseResult, SuiteResult, file_info
-from harness.runner.selection import Select
+from harness.runner.selection import Select, Selection
 
 Progress = Callable[[CaseResult], None]
 
@@ -47,6 +47,9 @@ def run_suite(
                 # Loaded by the shown path, so messages read `suite/hotel.scenario.yaml:12:7` too.
                 scenario_file = load_scenario_file(shown)
             except HarnessError as err:
+                if isinstance(select, Selection) and not select.broken_file(shown):
+                    suite.deselected += 1  # pytest's `(file)` item, deselected by -k alike
+                    continue
                 result = CaseResult(id=Path(path).name, file=shown, name=Path(path).name, status=ERROR,
                                     error=err.render(), kind="file")
                 suite.files[shown] = file_info(None, err.render())

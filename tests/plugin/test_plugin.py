@@ -110,10 +110,10 @@ def test_a_malformed_file_fails_as_one_item_with_its_location_only(pytester: pyt
     pytester.makefile(".scenario.yaml", bad=f"bot: {TINY_BOT}\nscenarios:\n  - name: x\n    turns:\n"
                                             "      - user: hi\n        expect: {replys: []}\n")
     result = run(pytester)
-    result.assert_outcomes(failed=1)  # an item, not a collection error: the rest of a suite still runs
+    result.assert_outcomes(errors=1)  # an item, not a collection error: the rest of a suite still runs
     result.stdout.fnmatch_lines([
         "*bad.scenario.yaml:6:26 (/scenarios/0/turns/0/expect/replys): unknown key 'replys'*",
-        "*FAILED bad.scenario.yaml::(file)*",
+        "*ERROR bad.scenario.yaml::(file)*",
     ])
     assert "Traceback" not in result.stdout.str() and "load_scenario_file" not in result.stdout.str()
 

@@ -37,9 +37,9 @@ def test_one_malformed_file_does_not_stop_the_others(pytester: pytest.Pytester) 
     pytester.makefile(".scenario.yaml", bad1="bot: x.json\nscenarios:\n  - name: a\n    turns:\n"
                                              "      - user: [unclosed\n\n")
     result = run(pytester, "--autopilot-json", "results.json")
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*bad1.scenario.yaml:5:15: malformed YAML*`user`*",
-                                 "*FAILED bad1.scenario.yaml::(file)*"])
+                                 "*ERROR bad1.scenario.yaml::(file)*"])
     assert "Interrupted" not in result.stdout.str() and "Traceback" not in result.stdout.str()
     document = json.loads((pytester.path / "results.json").read_text(encoding="utf-8"))
     broken = [case for case in document["cases"] if case["kind"] == "file"]
