@@ -90,6 +90,9 @@ COMMANDS.update({"coverage": "harness.cli.coverage", "nlu-eval": "harness.cli.nl
 SELF_DECLARED += ("coverage", "nlu-eval", "report")
 COMMANDS["replay"] = "harness.cli.replay"
 SELF_DECLARED += ("replay",)
+# Editors and pre-commit (issue 14).
+COMMANDS.update({"schema": "harness.cli.schema", "validate": "harness.cli.validate"})
+SELF_DECLARED += ("schema", "validate")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
