@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.engines.twilio.functions import ToolMissing
 from harness.errors import (
     HarnessError,
     Location,
@@ -17,7 +18,6 @@ from harness.errors import (
 from harness.expectations import (
     Mismatch,
 )
-from harness.engines.twilio.functions import ToolMissing
 from harness.models.scenario_loader import load_scenario_file
 from harness.models.scenario_model import Scenario, ScenarioFile
 from harness.runner.paths import display_path, import_root

@@ -6,7 +6,8 @@
 The server binds the loopback interface only: the kit never exposes anything on the network. Port 0
 (the default) picks a free port, so parallel test workers (pytest-xdist) never collide.
 
-werkzeug (a core dependency of the kit) is imported only when a server starts, so start-up stays fast. We bind the socket ourselves and hand it to werkzeug because werkzeug's own
+werkzeug (a core dependency of the kit) is imported only when a server starts, so start-up stays fast.
+We bind the socket ourselves and hand it to werkzeug because werkzeug's own
 bind calls `sys.exit(1)` when the port is taken; here that is a `UsageError` naming the port.
 """
 
