@@ -214,7 +214,7 @@ def test_parts_file_problems_point_into_the_parts_file() -> None:
         "inline.scenario.yaml:4:50 (/scenarios/0/turns/1/include): parts/defaults_only.yaml has no `turns` "
         "to include",
         "parts/bad.yaml:3:20 (/turns/0/expect/taks): unknown key 'taks' (did you mean 'task'?); "
-        "allowed keys: task, confidence, next_best_task, fields, replies, memory, ended",
+        "allowed keys: task, confidence, next_best_task, fields, replies, memory, memory_absent, tasks_run, ended",
     ]
 
 
