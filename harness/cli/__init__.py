@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--json", action="store_true", help="print findings as JSON (same as --format json)")
     lint.add_argument("--format", choices=["text", "json", "sarif"], default=None,
                       help="output format (sarif: SARIF 2.1.0, for code hosts' inline annotations)")
+    lint.add_argument("-q", "--quiet", action="store_true",
+                      help="text format: print errors and the final line, not each warning")
     lint.add_argument("--disable", action="append", default=[], metavar="ID[,ID…]",
                       help="turn off lint rules by id, e.g. AP101 (also [tool.autopilot-harness.lint] disable)")
     lint.add_argument("--bot", action="append", default=[], metavar="[UA…=]SCHEMA.json",

@@ -26,6 +26,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    from harness.cli.style import Style
     from harness.runner.collect import collect_files
     from harness.runner.paths import display_path
     from harness.runner.settings import find_pyproject, read_settings
@@ -45,10 +46,11 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextI
             for problem in problems:
                 print(problem.render(), file=err)
         elif not args.quiet:
-            print(f"ok  {display_path(path)}", file=out)
+            print(f"{Style(out).paint('ok', 'ok')}  {display_path(path)}", file=out)
     if not args.quiet or bad:
-        print(f"{len(files) - bad} valid, {bad} invalid scenario file{'s' if len(files) != 1 else ''}",
-              file=err if bad else out)
+        stream = err if bad else out
+        summary = f"{len(files) - bad} valid, {bad} invalid scenario file{'s' if len(files) != 1 else ''}"
+        print(Style(stream).paint(summary, "failed" if bad else "passed"), file=stream)
     return ExitCode.BAD_INPUT if bad else ExitCode.OK
 
 
