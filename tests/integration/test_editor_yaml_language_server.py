@@ -131,7 +131,14 @@ def test_the_editor_and_the_kit_agree_on_the_shipped_and_documented_modelines(tm
     copied.write_text(_scenario("../.vscode/scenario.schema.json", "{ended: yes}").replace("bot.json", "../bot.json"),
                       encoding="utf-8")
 
-    found = diagnostics({**bundled, **{p: p.read_text(encoding="utf-8") for p in [*written.values(), copied]}})
+    # A parts file: the documented modeline names the schema's `parts` definition.
+    parts = tmp_path / "parts.yaml"
+    parts.write_text("# yaml-language-server: $schema=.vscode/scenario.schema.json#/$defs/parts\n"
+                     "defaults: {channel: sms}\nturns:\n  - user: hello\n    expect: {taks: greet}\n", encoding="utf-8")
+
+    found = diagnostics({**bundled, **{p: p.read_text(encoding="utf-8")
+                                       for p in [*written.values(), copied, parts]}})
+    assert [d for d in found[parts] if not d.startswith("5: ")] == [] and any("taks" in d for d in found[parts])
 
     for path in bundled:
         assert found[path] == [], (path, found[path])  # a schema that failed to load would be a diagnostic
