@@ -362,6 +362,101 @@ def _construct_timestamp(loader: _StrictYamlLoader, node: Any) -> Any:
 _StrictYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
+# --- YAML 1.1 vs 1.2 -------------------------------------------------------------------------------
+# PyYAML reads YAML 1.1; editors (the YAML language server behind VS Code's YAML extension) read YAML 1.2.
+# The two read some plain values differently: `yes`/`no`/`on`/`off` are booleans in 1.1 and text in 1.2,
+# `10:30` is the number 630 in 1.1 and text in 1.2, `010` is 8 in 1.1 and 10 in 1.2, `1e5` is text in
+# PyYAML and a number in 1.2. Rather than pick one reading (and disagree with the editor, or with older
+# tools), the kit refuses these plain values at their place and asks for quotes or an unambiguous form.
+# The check costs nothing for other values: it is a resolver tried only for scalars starting with these
+# characters.
+_YAML11_BOOL_TAG = "tag:autopilot-harness,2024:yaml11-bool"
+_NUMBERISH_TAG = "tag:autopilot-harness,2024:numberish"
+_YAML11_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$")
+# A superset of what YAML 1.1 or 1.2 reads as a number (not .inf/.nan, read alike by both).
+_NUMBERISH = re.compile(r"^[-+]?(?:[0-9]|\.[0-9])[0-9a-fA-FxXoO_.:+-]*$")
+# The YAML 1.2 core schema's numbers (https://yaml.org/spec/1.2.2/#1023-core-schema).
+_CORE12_INT = re.compile(r"[-+]?[0-9]+")
+_CORE12_OCT = re.compile(r"0o[0-7]+")
+_CORE12_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_CORE12_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+
+
+def yaml12_core_value(text: str) -> Any:
+    """What YAML 1.2's core schema reads a plain number-like scalar as (a number, else the text)."""
+    if _CORE12_INT.fullmatch(text):
+        return int(text)
+    if _CORE12_OCT.fullmatch(text):
+        return int(text[2:], 8)
+    if _CORE12_HEX.fullmatch(text):
+        return int(text[2:], 16)
+    if _CORE12_FLOAT.fullmatch(text):
+        return float(text)
+    return text
+
+
+def _yaml11_tag(text: str) -> str:
+    for tag, pattern in yaml.resolver.Resolver.yaml_implicit_resolvers.get(text[:1], []):
+        if pattern.match(text):
+            return tag
+    return "tag:yaml.org,2002:str"
+
+
+def _yaml_reading(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    return f"the text {json.dumps(value)}"
+
+
+def _ambiguous(loader: _StrictYamlLoader, node: Any, yaml11: Any, yaml12: Any) -> LoadError:
+    mark = node.start_mark
+    text = node.value
+    hint = (f"quote it ('{text}') if you mean text, or write true/false for a boolean" if isinstance(yaml11, bool)
+            else f"quote it ('{text}') if you mean text; write a number so that both read it alike: no leading "
+                 "zero, `_` or `:`, an exponent after a dot and with a sign (1.0e+5)")
+    return LoadError(f"`{text}` is ambiguous: YAML 1.1 (PyYAML) reads {_yaml_reading(yaml11)}, YAML 1.2 (editors) "
+                     f"reads {_yaml_reading(yaml12)}; the kit refuses it rather than guess",
+                     Location(loader.path, "", mark.line + 1, mark.column + 1), hint)
+
+
+def _construct_yaml11_bool(loader: _StrictYamlLoader, node: Any) -> Any:
+    raise _ambiguous(loader, node, yaml.constructor.SafeConstructor.construct_yaml_bool(loader, node), node.value)
+
+
+def _construct_numberish(loader: _StrictYamlLoader, node: Any) -> Any:
+    """A number-like plain scalar: its YAML 1.1 value when YAML 1.2 reads it the same, else refused."""
+    tag = _yaml11_tag(node.value)
+    if tag == "tag:yaml.org,2002:timestamp":
+        return _construct_timestamp(loader, node)  # a date: text in YAML 1.2, made ISO text by the kit too
+    if tag == "tag:yaml.org,2002:int":
+        yaml11: Any = yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    elif tag == "tag:yaml.org,2002:float":
+        yaml11 = yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
+    else:
+        yaml11 = node.value
+    yaml12 = yaml12_core_value(node.value)
+    if type(yaml11) is not type(yaml12) or yaml11 != yaml12:
+        raise _ambiguous(loader, node, yaml11, yaml12)
+    return yaml11
+
+
+def _agreeing_resolvers() -> dict[str, list[tuple[str, Any]]]:
+    """PyYAML's implicit resolvers, with the checks above tried first for the characters they start with."""
+    table = {key: list(value) for key, value in yaml.resolver.Resolver.yaml_implicit_resolvers.items()}
+    for first in "yYnNoO":
+        table.setdefault(first, []).insert(0, (_YAML11_BOOL_TAG, _YAML11_BOOL))
+    for first in "-+.0123456789":
+        table.setdefault(first, []).insert(0, (_NUMBERISH_TAG, _NUMBERISH))
+    return table
+
+
+_StrictYamlLoader.yaml_implicit_resolvers = _agreeing_resolvers()
+_StrictYamlLoader.add_constructor(_YAML11_BOOL_TAG, _construct_yaml11_bool)
+_StrictYamlLoader.add_constructor(_NUMBERISH_TAG, _construct_numberish)
+
+
 def _load_yaml(text: str, path: str | None) -> Any:
     if _possible_depth(text) > _SAFE_TO_COMPOSE:
         _check_yaml_event_depth(text, path)

@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--format", choices=["text", "json", "sarif", "codeclimate"], default=None,
                       help="output format (sarif: SARIF 2.1.0, for code hosts' inline annotations; "
                            "codeclimate: GitLab's Code Quality report)")
+    lint.add_argument("-q", "--quiet", action="store_true",
+                      help="text format: print errors and the final line, not each warning")
     lint.add_argument("--disable", action="append", default=[], metavar="ID[,ID…]",
                       help="turn off lint rules by id, e.g. AP101 (also [tool.autopilot-harness.lint] disable)")
     lint.add_argument("--bot", action="append", default=[], metavar="[UA…=]SCHEMA.json",
@@ -94,6 +96,9 @@ COMMANDS.update({"coverage": "harness.cli.coverage", "nlu-eval": "harness.cli.nl
 SELF_DECLARED += ("coverage", "nlu-eval", "report")
 COMMANDS["replay"] = "harness.cli.replay"
 SELF_DECLARED += ("replay",)
+# Editors and pre-commit (issue 14).
+COMMANDS.update({"schema": "harness.cli.schema", "validate": "harness.cli.validate"})
+SELF_DECLARED += ("schema", "validate")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

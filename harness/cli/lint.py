@@ -237,11 +237,14 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
         json.dump(to_code_quality(reports), out, indent=2)
         out.write("\n")
     else:
+        from harness.cli.style import Style
+
+        style, quiet = Style(out), getattr(args, "quiet", False)
         for report in reports:
             for err in report.errors:
-                print(f"error: {err.render()}", file=out)
-            for warning in report.warnings:
-                print(f"warning: {warning.render()}", file=out)
+                print(f"{style.paint('error', 'error')}: {err.render()}", file=out)
+            for warning in () if quiet else report.warnings:  # -q: errors and the final line only
+                print(f"{style.paint('warning', 'warning')}: {warning.render()}", file=out)
         n_err = sum(len(r.errors) for r in reports)
         n_warn = sum(len(r.warnings) for r in reports)
         print(f"{len(reports)} file(s) checked: {n_err} error(s), {n_warn} warning(s)", file=out)

@@ -161,17 +161,21 @@ class _Progress:
     """`.`/`F`/`E` per case, wrapped at 80 columns; or one line per case with -v; nothing with -q."""
 
     def __init__(self, out: TextIO, *, verbose: bool, quiet: bool) -> None:
+        from harness.cli.style import Style
+
         self.out, self.verbose, self.quiet = out, verbose, quiet
         self.column = 0
+        self.style = Style(out)
 
     def __call__(self, result: CaseResult) -> None:
         if self.quiet:
             return
         if self.verbose:
             label = result.file if result.kind == "file" else result.nodeid
-            print(f"{result.status.upper():7} {label}  ({result.duration:.2f} s)", file=self.out)
+            status = self.style.paint(f"{result.status.upper():7}", result.status)
+            print(f"{status} {label}  ({result.duration:.2f} s)", file=self.out)
         else:
-            self.out.write(STATUS_MARK[result.status])
+            self.out.write(self.style.paint(STATUS_MARK[result.status], result.status))
             self.column += 1
             if self.column == 80:
                 self.out.write("\n")
@@ -227,7 +231,10 @@ def _print_totals(suite: SuiteResult, out: TextIO, *, update_golden: bool) -> No
         parts.append(f"{len(suite.golden_missing)} without golden")
     if suite.exit_code == ExitCode.NOTHING_COLLECTED:
         parts.insert(0, "no scenarios ran")
-    print(f"\n{', '.join(parts) or 'nothing ran'} in {suite.duration:.2f} s", file=out)
+    from harness.cli.style import Style
+
+    outcome = "passed" if suite.exit_code == ExitCode.OK else "failed"
+    print(f"\n{Style(out).paint(', '.join(parts) or 'nothing ran', outcome)} in {suite.duration:.2f} s", file=out)
     if suite.golden_orphans:
         # Stale regression gates: a renamed or deleted scenario's golden that nothing compares any more.
         print(f"warning: {len(suite.golden_orphans)} golden file(s) belong to no scenario (renamed or "

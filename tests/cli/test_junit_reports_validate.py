@@ -1,5 +1,5 @@
 """JUnit XML that CI servers accept: `run --junit` and pytest's own `--junitxml` on the same folder both
-validate against Jenkins' junit-10.xsd (tests/fixtures/ci/junit-10.xsd, the schema Jenkins' xUnit plugin
+validate against Jenkins' junit-10.xsd (tests/ci_schemas.py: the schema Jenkins' xUnit plugin
 ships; GitLab's and GitHub's test reporters read the same dialect), and tell the same story: the same
 test cases, names, classnames and outcomes — a malformed file is an error in both faces."""
 
@@ -9,15 +9,14 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-import xmlschema
 
 import harness.engines.autopilot.runtime
 import harness.runner.scenarios  # noqa: F401  (loaded once: pytester's in-process runs drop new modules)
 from harness.cli import main
+from tests.ci_schemas import junit_schema
 
 pytest_plugins = ["pytester"]
 
-SCHEMA = xmlschema.XMLSchema(Path(__file__).resolve().parents[1] / "fixtures" / "ci" / "junit-10.xsd")
 TINY_BOT = (Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "bot.json").as_posix()
 SKIP_SLOW_PLUGINS = ("-p", "no:faker", "-p", "no:pact", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 
@@ -41,7 +40,7 @@ scenarios:
 
 
 def problems(xml: str) -> list[str]:
-    return [f"{error.path}: {error.reason}" for error in SCHEMA.iter_errors(xml)]
+    return [f"{error.path}: {error.reason}" for error in junit_schema().iter_errors(xml)]
 
 
 def outcomes(xml: str) -> dict[tuple[str, str], str]:

@@ -1,5 +1,5 @@
-"""`verify --junit` and `contracts verify-flow --junit`: JUnit XML CI servers accept (junit-10.xsd, the
-fixture of Jenkins' xUnit plugin), one test case per interaction; nothing verified is an error, never an
+"""`verify --junit` and `contracts verify-flow --junit`: JUnit XML CI servers accept (Jenkins' xUnit plugin's
+junit-10.xsd, tests/ci_schemas.py), one test case per interaction; nothing verified is an error, never an
 empty green report."""
 
 from __future__ import annotations
@@ -8,17 +8,16 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-import xmlschema
 from flask import jsonify
 
 from examples.contact_center import create_app
 from harness.cli import main
 from harness.engines.twilio.server import LocalServer
+from tests.ci_schemas import junit_schema
 from tests.unit.contracts.handoffs import PACTS, ROOT
 
 pytestmark = pytest.mark.network  # the contact center listens on 127.0.0.1
 
-SCHEMA = xmlschema.XMLSchema(Path(__file__).resolve().parents[1] / "fixtures" / "ci" / "junit-10.xsd")
 HTTP_PACT = PACTS / "hospitality-http-contact-center.json"
 FLEX_PACT = PACTS / "contact-center-hospitality-flex.json"
 SCENARIOS = ROOT / "scenarios" / "hospitality"
@@ -26,7 +25,7 @@ SCENARIOS = ROOT / "scenarios" / "hospitality"
 
 def cases(path: Path) -> dict[str, str]:
     text = path.read_text(encoding="utf-8")
-    assert [error.reason for error in SCHEMA.iter_errors(text)] == []
+    assert [error.reason for error in junit_schema().iter_errors(text)] == []
     found = {}
     for case in ElementTree.fromstring(text).iter("testcase"):
         kinds = [child.tag for child in case if child.tag in ("failure", "error")]

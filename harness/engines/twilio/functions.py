@@ -110,6 +110,17 @@ _INSTALL_HINT = (f"in your own project: `npm install --save-dev twilio-run@{TWIL
                  f"autopilot-harness repository: `npm ci`; or set {TWILIO_RUN_ENV} to the twilio-run executable")
 
 
+class ToolMissing(UsageError):
+    """An external tool the run needs is not installed (twilio-run, or Node.js for it).
+
+    It is the same for every scenario that needs it, so the runner says what is missing and how to install
+    it once, and names the tool briefly for the other scenarios (`harness.runner.pool.SessionPool`)."""
+
+    def __init__(self, message: str, *, tool: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.tool = tool
+
+
 class FunctionsServer:
     """twilio-run serving `folder` on a free local port; a context manager.
 
@@ -169,7 +180,8 @@ class FunctionsServer:
             return self
         self.paths = function_paths(self.folder)
         if self._binary_option is not None and not self._binary_option.is_file():
-            raise UsageError(f"twilio-run not found at {self._binary_option}", hint=_INSTALL_HINT)
+            raise ToolMissing(f"twilio-run not found at {self._binary_option}", tool="twilio-run",
+                              hint=_INSTALL_HINT)
         binary = self._binary_option or find_twilio_run(self.folder)
         began = time.monotonic()
         deadline = began + self.startup_timeout
@@ -269,8 +281,8 @@ class FunctionsServer:
                 start_new_session=True,  # its own process group, so stop() ends every child
             )
         except OSError as err:
-            raise UsageError(f"cannot run twilio-run ({binary}): {err.strerror or err}",
-                             hint="twilio-run needs Node.js (node) on PATH; " + _INSTALL_HINT) from None
+            raise ToolMissing(f"cannot run twilio-run ({binary}): {err.strerror or err}", tool="twilio-run",
+                              hint="twilio-run needs Node.js (node) on PATH; " + _INSTALL_HINT) from None
         ready = threading.Event()
         self._reader = threading.Thread(target=self._read_output, args=(self._process, ready),
                                         name=f"twilio-run:{port}", daemon=True)
@@ -388,7 +400,8 @@ def find_twilio_run(folder: Path | None = None, *, cwd: Path | None = None) -> P
     if configured:
         path = Path(configured)
         if not path.is_file():
-            raise UsageError(f"{TWILIO_RUN_ENV}={configured}: no such file", hint=_INSTALL_HINT)
+            raise ToolMissing(f"{TWILIO_RUN_ENV}={configured}: no such file", tool="twilio-run",
+                              hint=_INSTALL_HINT)
         return path
     names = ("twilio-run.cmd", "twilio-run") if sys.platform == "win32" else ("twilio-run",)
     # Resolved and without repeats: the Functions folder is often the working directory itself.
@@ -400,7 +413,8 @@ def find_twilio_run(folder: Path | None = None, *, cwd: Path | None = None) -> P
                 if candidate.is_file():
                     return candidate
     searched = " and ".join(str(s) for s in starts)
-    raise UsageError(f"twilio-run not found in node_modules/.bin above {searched}", hint=_INSTALL_HINT)
+    raise ToolMissing(f"twilio-run not found in node_modules/.bin above {searched}", tool="twilio-run",
+                      hint=_INSTALL_HINT)
 
 
 def free_port() -> int:

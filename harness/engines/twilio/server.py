@@ -6,8 +6,8 @@
 The server binds the loopback interface only: the kit never exposes anything on the network. Port 0
 (the default) picks a free port, so parallel test workers (pytest-xdist) never collide.
 
-werkzeug (installed with Flask, the `example` extra) is imported only when a server starts, so the rest
-of the kit works without it. We bind the socket ourselves and hand it to werkzeug because werkzeug's own
+werkzeug (a core dependency of the kit) is imported only when a server starts, so start-up stays fast.
+We bind the socket ourselves and hand it to werkzeug because werkzeug's own
 bind calls `sys.exit(1)` when the port is taken; here that is a `UsageError` naming the port.
 """
 
@@ -68,7 +68,7 @@ class LocalServer:
         except ImportError:  # pragma: no cover - depends on the installation
             raise UsageError(
                 "LocalServer needs werkzeug",
-                hint="pip install 'autopilot-harness[example]' (Flask brings werkzeug)",
+                hint="werkzeug is a dependency of autopilot-harness: reinstall it (pip install autopilot-harness)",
             ) from None
 
         listener = self._bind()

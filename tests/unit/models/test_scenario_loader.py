@@ -214,7 +214,8 @@ def test_parts_file_problems_point_into_the_parts_file() -> None:
         "inline.scenario.yaml:4:50 (/scenarios/0/turns/1/include): parts/defaults_only.yaml has no `turns` "
         "to include",
         "parts/bad.yaml:3:20 (/turns/0/expect/taks): unknown key 'taks' (did you mean 'task'?); "
-        "allowed keys: task, confidence, next_best_task, fields, replies, memory, ended, handoff",
+        "allowed keys: task, confidence, next_best_task, fields, replies, memory, memory_absent, tasks_run, "
+        "ended, handoff",
     ]
 
 
@@ -355,7 +356,7 @@ def test_schema_problems_are_all_reported_in_file_order() -> None:
                  "'>= 0.6', found \"about 0.5\"",
         prefix + "11:19 (/scenarios/0/turns/0/expect/replys): unknown key 'replys' (did you mean "
                  "'replies'?); allowed keys: task, confidence, next_best_task, fields, replies, memory, "
-                 "ended, handoff",
+                 "memory_absent, tasks_run, ended, handoff",
         prefix + "12:15 (/scenarios/0/turns/1/user): expected a string (quote numbers and yes/no, e.g. '42', "
                  "'yes'), found 42",
         prefix + "13:9 (/scenarios/0/turns/2): expected exactly one of `user`, `variants`, `wait` or `include` (an "
