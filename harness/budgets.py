@@ -1,4 +1,4 @@
-"""Run-time budgets: every limit the engines enforce while running, in one place (docs/reliability/budgets.md).
+"""Run-time budgets: every limit the engines enforce while running, in one place (docs/reliability.md).
 
 Each limit is a module-level default that an environment variable `AUTOPILOT_HARNESS_<NAME>` raises (or
 lowers) for one run; `budget(NAME)` reads it. A limit that is hit raises `BudgetExceeded`, whose message

@@ -155,7 +155,7 @@ class Session:
             self._serve_wsgi(server)
         from harness.engines.twilio.network import guarded_session
 
-        # One pooled HTTP session for both engines, through the network guard (docs/reliability/network.md).
+        # One pooled HTTP session for both engines, through the network guard (docs/reliability.md).
         self.http = guarded_session()
         self._stack.callback(self.http.close)
         kwargs: dict[str, Any] = {"clock": self.clock, "url_map": self.url_map,

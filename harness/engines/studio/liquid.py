@@ -36,7 +36,7 @@ Dialect (see docs/liquid-and-splits.md for the sources and the full table):
 - **Division by zero** (`divided_by: 0`, `modulo: 0`, a divisor that is not a number, which Liquid reads as
   0) is Shopify Liquid's error "divided by 0", raised as an `EngineError` naming the widget and property:
   never a value.
-- **Render budgets** (harness.budgets, docs/reliability/budgets.md): one render may run
+- **Render budgets** (harness.budgets, docs/reliability.md): one render may run
   `LIQUID_LOOP_LIMIT` loop iterations (python-liquid multiplies nested loops' lengths, so a
   `(1..100000000)` range stops before its first iteration), write `LIQUID_OUTPUT_LIMIT` bytes (captures
   included), hold `LIQUID_NAMESPACE_LIMIT` bytes in assigned variables (string doubling) and take
