@@ -250,7 +250,7 @@ def _print_turn(turn: Turn, out: TextIO, *, explain: bool) -> None:
         if step.get("unmapped_flow_sid") is not None:
             sid = step["unmapped_flow_sid"] or "FW…"
             print(f"    (give chat the subflow: --subflow '{sid}=FILE')", file=out)
-    for call in turn.webhooks:  # what a Function printed while answering (console.log/error)
+    for call in (*turn.webhooks, *turn.steps):  # what a Function printed while answering (console.log/error)
         for line in call.get("logs") or ():
             print(f"  fn[{line.get('level', '')}]> {line.get('message', '')}", file=out)
     for reply in turn.replies:

@@ -200,8 +200,8 @@ def _chat(transcript: Mapping[str, Any]) -> str:
                 meta.append("fields " + escape(", ".join(f"{k}={v.get('value') if isinstance(v, Mapping) else v}"
                                                         for k, v in turn["fields"].items())))
             out.append(f"<div class='meta'>{' · '.join(meta)}</div></div>")
-        logs = [line for call in turn.get("webhooks") or () if isinstance(call, Mapping)
-                for line in call.get("logs") or () if isinstance(line, Mapping)]
+        logs = [line for call in (*(turn.get("webhooks") or ()), *(turn.get("steps") or ()))
+                if isinstance(call, Mapping) for line in call.get("logs") or () if isinstance(line, Mapping)]
         if logs:  # what a Function printed while answering this turn (console.log/error)
             text = "\n".join(f"[{line.get('level', '')}] {line.get('message', '')}" for line in logs)
             out.append(f"<div class='msg fnlog'><pre class='note'>Function output\n{escape(text)}</pre></div>")

@@ -104,6 +104,11 @@ def function_output(transcript: Any) -> str:
             if logs:
                 lines.append(f"  turn {turn.index + 1}, {call.get('method', '')} {call.get('url', '')}:")
                 lines.extend(f"    [{line.get('level', '')}] {line.get('message', '')}" for line in logs)
+        for step in turn.steps or ():  # Studio's Run Function widget
+            logs = step.get("logs") if isinstance(step, dict) else None
+            if logs:
+                lines.append(f"  turn {turn.index + 1}, widget {step.get('widget', '')}:")
+                lines.extend(f"    [{line.get('level', '')}] {line.get('message', '')}" for line in logs)
     if not lines:
         return ""
     if len(lines) > MAX_FUNCTION_LINES_SHOWN:

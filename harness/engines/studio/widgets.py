@@ -21,6 +21,7 @@ from harness.engines.studio.botport import accepts_start_args
 from harness.engines.studio.conditions import first_match
 from harness.engines.studio.engine import SUBFLOW_NESTING_LIMIT, Done, Park, Waiting
 from harness.engines.studio.http import is_json_type, media_type, perform
+from harness.engines.twilio.functions import LOGS_HEADER, decode_logs
 from harness.engines.twilio.messaging import bare_address, channel_of
 from harness.engines.twilio.network import FetchError, NetworkPolicy, redact
 from harness.errors import EngineError, HarnessError
@@ -525,6 +526,9 @@ def _call(ex: Execution, st: CompiledState, method: str, url: str, *, content_ty
                       auth=(env.account_sid, env.auth_token) if auth else None, shown=url)
     record["status"] = outcome.status
     record["response"] = outcome.body
+    logs = decode_logs((outcome.headers or {}).get(LOGS_HEADER)) if outcome.headers else []
+    if logs:  # a Function served by the kit's twilio-run sends its console output back in this header
+        record["logs"] = logs
     if outcome.error:
         record["error"] = outcome.error
     ex.record_http(record)
@@ -618,13 +622,16 @@ class RunFunction(Widget):
                                 content_type="application/x-www-form-urlencoded",
                                 params=_pairs(st.value("parameters", context)), body="", auth=False,
                                 form_only=True)
+        # What the Function printed while answering (console.log/error, captured by the kit's twilio-run
+        # preload): on the Step, so chat, the failure text and the HTML report show it (issue 10 row 16).
+        logs = {"logs": record["logs"]} if record.get("logs") else {}
         if outcome is None or outcome.error:
-            return Done("fail", {}, {"error": record.get("error")})
+            return Done("fail", {}, {"error": record.get("error"), **logs})
         out = _http_outputs(outcome)
         concurrency = outcome.headers.get("x-twilio-function-concurrency")
         if concurrency is not None:
             out["headers"] = {"x-twilio-function-concurrency": concurrency}
-        return Done("success" if 200 <= (outcome.status or 0) < 400 else "fail", out)
+        return Done("success" if 200 <= (outcome.status or 0) < 400 else "fail", out, logs or None)
 
 
 # --- Flex ---------------------------------------------------------------------------------------------

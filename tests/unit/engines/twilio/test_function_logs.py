@@ -100,3 +100,36 @@ def test_a_failure_text_and_the_html_report_show_them(session: Session) -> None:
     html = render_report({"cases": [{"name": "x", "status": "failed", "file": "s.yaml",
                                      "transcript": {"turns": [turn.to_dict()]}}]})
     assert "Function output" in html and "no booking for lookup room" in html
+
+
+def test_studio_run_function_shows_them_too(project: Path) -> None:
+    """Studio's Run Function widget calls a Function the same way (reference/studio.md §2.8): its console
+    output lands on the widget's Step, so chat, the failure text and the HTML report show it."""
+    from harness.cli.chat import _print_turn
+
+    twilio_run_or_skip()
+    flow = project / "flow.json"
+    flow.write_text(json.dumps({
+        "description": "run a function", "initial_state": "Trigger", "flags": {"allow_concurrent_calls": True},
+        "states": [
+            {"name": "Trigger", "type": "trigger", "properties": {},
+             "transitions": [{"event": "incomingMessage", "next": "Lookup"}]},
+            {"name": "Lookup", "type": "run-function", "transitions": [{"event": "success"}, {"event": "fail"}],
+             "properties": {"url": "https://hotel-1234.twil.io/lookup",
+                            "parameters": [{"key": "CurrentInput", "value": "{{trigger.message.Body}}"}]}}]}))
+    with Session(SessionOptions(flow=flow, functions=[project / "fns"])) as running:
+        turn = running.conversation().say("303")
+    (step,) = [s for s in turn.steps if s["widget"] == "Lookup"]
+    assert step["event"] == "success"
+    assert step["logs"] == [{"level": "log", "message": "looking up room 303"},
+                            {"level": "error", "message": "no booking for 303"}]
+    out = io.StringIO()
+    _print_turn(turn, out, explain=False)
+    assert "fn[error]> no booking for 303" in out.getvalue()
+    transcript = type("T", (), {"turns": (turn,)})()
+    case = CaseResult(kind="scenario", file="s.yaml", id="x", name="x", line=1, status="failed",
+                      error="expected a reply", transcript=transcript)  # type: ignore[arg-type]
+    assert "widget Lookup:" in case.failure_text() and "[error] no booking for 303" in case.failure_text()
+    html = render_report({"cases": [{"name": "x", "status": "failed", "file": "s.yaml",
+                                     "transcript": {"turns": [turn.to_dict()]}}]})
+    assert "no booking for 303" in html
