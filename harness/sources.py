@@ -604,6 +604,13 @@ def _yaml_syntax_error(err: yaml.MarkedYAMLError, text: str, path: str | None) -
     the file, far from the mistake, so the place the construct opened (the context mark) is shown instead.
     """
     problem, context = err.problem_mark, err.context_mark
+    if "maximum nesting depth" in str(err.problem or ""):
+        # libyaml ≥ 0.2.5 (PyYAML 6.0.4 wheels) stops very deep text itself, in its scanner, before our own
+        # measure sees the events: the same refusal, named as ours (the place is where libyaml stopped).
+        where = problem or context
+        return LoadError(f"YAML nested more than {max_nesting_depth()} levels deep",
+                         Location(path, "", where.line + 1 if where else None,
+                                  where.column + 1 if where else None), _depth_hint())
     at_end = problem is not None and not text[problem.index:].strip()
     mark = context if (problem is None or at_end) and context is not None else problem
     if mark is None:
