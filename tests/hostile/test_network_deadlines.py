@@ -22,9 +22,7 @@ from harness.engines.studio.http import HTTP_DEADLINE_ENV
 from tests.hostile.network_kit import (
     DRIVERS,
     HostileServer,
-    NetworkRecorder,
     bounded,
-    recording,
     via_action,
     via_http,
 )
@@ -32,12 +30,6 @@ from tests.hostile.network_kit import (
 DEADLINE = 0.8
 SLACK = 1.5  # the run may end this much after the deadline (thread start-up, a loaded CI machine)
 MAPPED = "https://hotel-1234.twil.io"
-
-
-@pytest.fixture
-def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetworkRecorder]:
-    with recording(monkeypatch) as record:
-        yield record
 
 
 @pytest.fixture

@@ -24,15 +24,9 @@ import requests
 from harness.engines.twilio.network import NetworkPolicy, guarded_session, is_loopback_host, redact
 from harness.engines.twilio.urlmap import UrlMap
 from harness.errors import HarnessError
-from tests.hostile.network_kit import DRIVERS, HostileServer, NetworkRecorder, recording, via_action, via_http
+from tests.hostile.network_kit import DRIVERS, HostileServer, via_action, via_http
 
 MAPPED = "https://hotel-1234.twil.io"
-
-
-@pytest.fixture
-def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetworkRecorder]:
-    with recording(monkeypatch) as record:
-        yield record
 
 
 @pytest.fixture

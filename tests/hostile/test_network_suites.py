@@ -20,16 +20,10 @@ import pytest
 from harness.engines.autopilot.webhooks import WEBHOOK_DEADLINE_ENV
 from harness.engines.studio.http import HTTP_DEADLINE_ENV
 from tests.hostile.kit import run_suite_beside
-from tests.hostile.network_kit import HostileServer, NetworkRecorder, bounded, recording
+from tests.hostile.network_kit import HostileServer, bounded
 
 DEADLINE = 0.8
 MAPPED = "https://hotel-1234.twil.io"
-
-
-@pytest.fixture
-def net(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetworkRecorder]:
-    with recording(monkeypatch) as record:
-        yield record
 
 
 @pytest.fixture
