@@ -169,18 +169,7 @@ class ModelRouter(Router):
         """The message's known feature ids and weights (normalised like a sample; unknown features count in
         the norm only), and the field values seen."""
         words = norm.split(" ")
-        edges_at: dict[int, list[tuple[int, str]]] = {}
-        position = 0
-        for word in words:
-            edges_at.setdefault(position, []).append((position + len(word), word))
-            position += len(word) + 1
-        slot_values: dict[str, list[tuple[int, int, str]]] = {}
-        for field_type, placeholder in self._scoring_types.items():
-            found = self.resolver.find_values(field_type, norm)
-            if found:
-                slot_values[field_type] = found
-                for start, end, _value in found:
-                    edges_at.setdefault(start, []).append((end, placeholder))
+        edges_at, slot_values = self._token_edges(norm)
         columns: list[int] = []
         counts: list[float] = []
         unknown: dict[str, float] = {}

@@ -463,9 +463,11 @@ class Router:
 
     # -- scoring ----------------------------------------------------------------------------------
 
-    def _utterance(self, norm: str) -> tuple[dict[str, float], dict[str, list[tuple[int, int, str]]]]:
-        """Weighted features of the utterance (words, and placeholders where a field value occurs)."""
-        edges_at: dict[int, list[tuple[int, str]]] = {}  # start → [(end, token)]
+    def _token_edges(self, norm: str) -> tuple[dict[int, list[tuple[int, str]]],
+                                                 dict[str, list[tuple[int, int, str]]]]:
+        """The utterance as a lattice: start → [(end, token)] for each word and, where a value of a scoring
+        field type occurs, its placeholder; plus the values found per field type."""
+        edges_at: dict[int, list[tuple[int, str]]] = {}
         position = 0
         for word in norm.split(" "):
             edges_at.setdefault(position, []).append((position + len(word), word))
@@ -477,6 +479,11 @@ class Router:
                 slot_values[field_type] = found
                 for start, end, _value in found:
                     edges_at.setdefault(start, []).append((end, placeholder))
+        return edges_at, slot_values
+
+    def _utterance(self, norm: str) -> tuple[dict[str, float], dict[str, list[tuple[int, int, str]]]]:
+        """Weighted features of the utterance (words, and placeholders where a field value occurs)."""
+        edges_at, slot_values = self._token_edges(norm)
         features: dict[str, float] = {}
         for start in sorted(edges_at):
             for end, token in edges_at[start]:
