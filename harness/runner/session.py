@@ -24,7 +24,7 @@ from harness.transcript import Candidate, FlowRecord, Transcript, Turn
 
 # Who talks when a scenario names no user, shaped as Twilio addresses that channel's user (the `From` of
 # the inbound message or call, and Autopilot's `UserIdentifier`; reference/autopilot.md §4.2-4.3,
-# reference/studio.md §2.1): an E.164 number on SMS and voice, `whatsapp:+…` on WhatsApp, `messenger:<page-
+# reference/studio.md §3.2): an E.164 number on SMS and voice, `whatsapp:+…` on WhatsApp, `messenger:<page-
 # scoped user id>` on Facebook Messenger (Twilio's Messenger channel docs), an identity on Programmable Chat.
 DEFAULT_USER = "+15555550100"
 # On Programmable Chat the user is an identity, not a phone number (Twilio's Chat docs' member identity).
