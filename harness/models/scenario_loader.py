@@ -54,6 +54,7 @@ from harness.models.scenario_expect import (
     TurnExpect,
 )
 from harness.models.scenario_model import (
+    CHANNELS,
     DEFAULT_CHANNEL,
     DEFAULT_SEED,
     MAX_VARIANT_COMBINATIONS,
@@ -322,11 +323,54 @@ class _Loader(IncludedParts):
             root_path = Path(self.path).absolute() if self.path else self.base
             # A `replay:` scenario has no turns (the schema allows exactly one of the two).
             turns = self.spliced_turns(raw.get("turns") or (), origin.child("turns"), (root_path,))
+            if "channel" in raw and "channels" in raw:
+                self.error(SchemaError, "a scenario has `channel` (one channel) or `channels` (a matrix), not both",
+                           origin.child("channels"))
+                continue
             for row_id, row in self.rows(raw, origin):
-                scenario = self.scenario(raw, origin, turns, defaults, seed, row_id, row)
-                if scenario is not None:
-                    built.append(scenario)
+                for channel, channel_part in self.channel_runs(raw, origin, row_id, row, data.get("channels")):
+                    scenario = self.scenario(raw, origin, turns, defaults, seed, row_id, row,
+                                             channel=channel, channel_part=channel_part)
+                    if scenario is not None:
+                        built.append(scenario)
         return built
+
+    def channel_runs(self, raw: dict[str, Any], origin: Origin, row_id: str | None, row: dict[str, Any] | None,
+                     file_channels: list[str] | None) -> list[tuple[str | None, str | None]]:
+        """(channel, id part) per run of one scenario row: the channel matrix.
+
+        A scenario's `channels:` (else the file's, unless the scenario says `channel:` or its row has a
+        `channel` key) runs it once per channel, the channel joining the id (`name[sms]`, `name[row-sms]`).
+        A row's `channel` key picks the row's channel (no id part: the row id names it). Two places choosing
+        the channel of one scenario is refused rather than one silently winning."""
+        row_channel = (row or {}).get("channel")
+        row_at = self.row_origin(raw, origin, row_id, row).child("channel")
+        if row is not None and "channel" in row:
+            if "channel" in raw or "channels" in raw:
+                key = "channel" if "channel" in raw else "channels"
+                self.error(SchemaError, f"the row's `channel` and the scenario's `{key}` both choose the channel",
+                           row_at, "drop one: a row's `channel` key sets that row's channel")
+                return []
+            if row_channel not in CHANNELS:
+                self.error(SchemaError, f"row channel {describe_value(row_channel)}: expected one of "
+                                        f"{', '.join(CHANNELS)}", row_at)
+                return []
+            return [(row_channel, None)]
+        channels = raw.get("channels") or (None if "channel" in raw else file_channels)
+        if not channels:
+            return [(None, None)]
+        return [(channel, channel) for channel in channels]
+
+    def row_origin(self, raw: dict[str, Any], origin: Origin, row_id: str | None, row: dict[str, Any] | None
+                   ) -> Origin:
+        """Where a row is written (its position in `parametrize`), for problems with its keys."""
+        spec = raw.get("parametrize")
+        if row is None or spec is None:
+            return origin
+        rows = spec["rows"] if isinstance(spec, dict) else spec
+        at = origin.child("parametrize", "rows") if isinstance(spec, dict) else origin.child("parametrize")
+        index = next((i for i, r in enumerate(rows) if r is row), 0)
+        return at.child(index)
 
     def rows(self, raw: dict[str, Any], origin: Origin) -> list[tuple[str | None, dict[str, Any] | None]]:
         spec = raw.get("parametrize")
@@ -356,10 +400,11 @@ class _Loader(IncludedParts):
     def scenario(
         self, raw: dict[str, Any], origin: Origin, turns: list[tuple[dict[str, Any], Origin]],
         defaults: dict[str, Any], seed: int | str, row_id: str | None, row: dict[str, Any] | None,
+        *, channel: str | None = None, channel_part: str | None = None,
     ) -> Scenario | None:
         before = len(self.problems)
-        params = (row_id,) if row_id is not None else ()
-        scenario_id = f"{raw['name']}[{row_id}]" if row_id is not None else raw["name"]
+        params = tuple(part for part in (row_id, channel_part) if part is not None)
+        scenario_id = f"{raw['name']}[{'-'.join(params)}]" if params else raw["name"]
         render = Renderer(row, seed, scenario_id)
 
         def value(key: str) -> Any:
@@ -374,6 +419,8 @@ class _Loader(IncludedParts):
         tags = list(defaults.get("tags") or ())
         tags += [tag for tag in raw.get("tags") or () if tag not in tags]
         user = value("user")
+        if row is not None and "user" in row:  # a row's `user` key is that row's identity
+            user = self.row_user(raw, origin, row_id, row, render)
         built_turns = []
         for turn_raw, turn_origin in turns:
             rendered_turn = render.tree(turn_raw, turn_origin, self.problems)
@@ -383,8 +430,10 @@ class _Loader(IncludedParts):
             if turn is not None:
                 built_turns.append(turn)
         rendered_expect = render.tree(raw.get("expect") or {}, origin.child("expect"), self.problems)
-        rendered = {key: found for key in ("user", "target_task", "channel", "provider_state")
+        rendered = {key: found for key in ("target_task", "channel", "provider_state")
                     if (found := value(key)) is not None}
+        if user is not None:
+            rendered["user"] = user
         rendered.update({"memory": memory, "expect": rendered_expect})
         if "replay" in raw:
             rendered["replay"] = render.tree(raw["replay"], origin.child("replay"), self.problems)
@@ -399,7 +448,7 @@ class _Loader(IncludedParts):
             tags=tuple(tags),
             target_task=value("target_task"),
             memory=memory,
-            channel=value("channel") or DEFAULT_CHANNEL,
+            channel=channel or value("channel") or DEFAULT_CHANNEL,
             user=as_text(user) if user is not None else None,
             row=row,
             description=raw.get("description"),
@@ -411,6 +460,20 @@ class _Loader(IncludedParts):
             self.error(SchemaError, f"{scenario.variant_count} variant combinations (at most "
                                     f"{MAX_VARIANT_COMBINATIONS}): split the scenario", origin.child("turns"))
         return scenario if len(self.problems) == before else None
+
+    def row_user(self, raw: dict[str, Any], origin: Origin, row_id: str | None, row: dict[str, Any],
+                 render: Renderer) -> Any:
+        at = self.row_origin(raw, origin, row_id, row).child("user")
+        if "user" in raw:
+            self.error(SchemaError, "the row's `user` and the scenario's `user` both choose the user", at,
+                       "drop one: a row's `user` key sets that row's identity")
+            return None
+        found = render.tree(row["user"], at, self.problems)
+        if not isinstance(found, str) or not found:
+            self.error(SchemaError, f"row user {describe_value(found)}: expected the user's identity as text "
+                                    "(a phone number, whatsapp:+1…, messenger:…, a chat identity)", at)
+            return None
+        return found
 
     def rendered_problems(self, render: Renderer, data: Any, origin: Origin,
                           validator: Draft202012Validator) -> bool:

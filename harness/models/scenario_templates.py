@@ -124,8 +124,21 @@ class Renderer:
 def _shared_faker() -> Any:
     # Lazy: faker costs tens of milliseconds to import; only files that use it pay.
     from faker import Faker
+    from faker.providers import BaseProvider
 
-    return Faker()
+    class E164PhoneNumbers(BaseProvider):
+        """Phone numbers as Twilio writes them (E.164: `From`, `To`, `UserIdentifier`). Faker's en_US
+        `phone_number` gives '(555) 123-4567x890'-style text, which no Twilio webhook ever carries."""
+
+        def phone_number(self) -> str:
+            # A North American number: +1, an area code and exchange not starting with 0 or 1, 4 digits.
+            digits = "23456789"
+            return (f"+1{self.random_element(digits)}{self.numerify('##')}"
+                    f"{self.random_element(digits)}{self.numerify('######')}")
+
+    faker = Faker()
+    faker.add_provider(E164PhoneNumbers)  # added last: replaces en_US's phone_number
+    return faker
 
 
 @functools.cache

@@ -22,9 +22,20 @@ from harness.errors import LoadError, SchemaError, UsageError
 from harness.sources import loads_json
 from harness.transcript import Candidate, FlowRecord, Transcript, Turn
 
+# Who talks when a scenario names no user, shaped as Twilio addresses that channel's user (the `From` of
+# the inbound message or call, and Autopilot's `UserIdentifier`; reference/autopilot.md §4.2-4.3,
+# reference/studio.md §3.2): an E.164 number on SMS and voice, `whatsapp:+…` on WhatsApp, `messenger:<page-
+# scoped user id>` on Facebook Messenger (Twilio's Messenger channel docs), an identity on Programmable Chat.
 DEFAULT_USER = "+15555550100"
 # On Programmable Chat the user is an identity, not a phone number (Twilio's Chat docs' member identity).
 DEFAULT_CHAT_USER = "guest"
+DEFAULT_USERS: dict[str, str] = {
+    "sms": DEFAULT_USER,
+    "voice": DEFAULT_USER,
+    "whatsapp": f"whatsapp:{DEFAULT_USER}",
+    "messenger": "messenger:1000000000000001",  # [uncertain: the id's length; Facebook's ids are digits]
+    "chat": DEFAULT_CHAT_USER,
+}
 DEFAULT_AUTH_TOKEN = "harness-test-auth-token"
 
 
@@ -345,8 +356,8 @@ _TWILIO_DOMAIN = re.compile(r"https://([A-Za-z0-9-]+\.twil\.io)(?=[/\"'\s?#]|$)"
 
 
 def default_user(channel: str) -> str:
-    """Who talks when no user is given: a phone number, or a chat identity on Programmable Chat."""
-    return DEFAULT_CHAT_USER if channel == "chat" else DEFAULT_USER
+    """Who talks when no user is given, shaped for the channel (`DEFAULT_USERS`; E.164 elsewhere)."""
+    return DEFAULT_USERS.get(channel, DEFAULT_USER)
 
 
 class BotConversation:

@@ -363,7 +363,7 @@ def test_schema_problems_are_all_reported_in_file_order() -> None:
                  "include takes no `expect`), found an empty object",
         prefix + "15:12 (/scenarios/1/turns): expected at least 1 item(s), found 0",
         prefix + "16:13 (/scenarios/1/colour): unknown key 'colour'; allowed keys: name, description, tags, "
-                 "target_task, memory, channel, user, parametrize, provider_state, turns, expect, replay",
+                 "target_task, memory, channel, channels, user, parametrize, provider_state, turns, expect, replay",
     ]
 
 
