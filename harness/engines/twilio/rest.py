@@ -86,6 +86,8 @@ class Operation:
     path_patterns: tuple[tuple[str, re.Pattern[str]], ...]
     success_status: int
     response_schema: str | None  # component name, e.g. taskrouter.v1.workspace.task
+    # Every body/query parameter's schema, `$ref`s to the spec's components inlined (enums, arrays).
+    parameter_schemas: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ class SpecCheck:
     checked: bool
     operation: Operation | None = None
     path_params: dict[str, str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the request cannot be this API's: a mismatch
+    invalid: list[str] = field(default_factory=list)  # parameters Twilio refuses: a 400 (code 20001)
 
     @property
     def ok(self) -> bool:
@@ -167,11 +170,18 @@ class OpenApiIndex:
                 value = path_params.get(name, "")
                 if not pattern.match(value):
                     problems.append(f"path parameter {name}={value!r} does not match {pattern.pattern}")
-            missing = [name for name in operation.required if _is_blank(params.get(name))]
-            if missing:
-                problems.append(f"missing required parameter{'s' if len(missing) > 1 else ''} "
-                                f"{', '.join(missing)} ({operation.operation_id or operation.template})")
-            return SpecCheck(True, operation, path_params, problems)
+            unknown = sorted(set(params) - operation.parameters)
+            for name in unknown:
+                close = difflib.get_close_matches(name, sorted(operation.parameters), n=1, cutoff=0.6) or \
+                    [known for known in operation.parameters if known.lower() == name.lower()]
+                problems.append(f"unknown parameter {name} for {operation.operation_id or operation.template}"
+                                + (f" (did you mean {close[0]}?)" if close else "")
+                                + "; Twilio ignores parameters it does not document, so it would be lost")
+            where = "query" if method.upper() in ("GET", "DELETE") else "post body"
+            invalid = [f"Missing required parameter {name} in the {where}"
+                       for name in operation.required if _is_blank(params.get(name))]
+            invalid += parameter_errors(operation, params)
+            return SpecCheck(True, operation, path_params, problems, invalid)
         # Compare shapes (SIDs and parameters as {}), so a typo in a literal segment finds its template.
         shapes = {_PARAMETER.sub("{}", e.template): e.template for e in entries}
         close = difflib.get_close_matches(_SID_SEGMENT.sub("/{}", path), list(shapes), n=2, cutoff=0.6)
@@ -195,24 +205,26 @@ class OpenApiIndex:
             if not isinstance(document, dict) or "paths" not in document:
                 continue  # not an OpenAPI document (a README.json, a config file): ignore it
             self.files.append(path.name)
-            self.schemas.update(document.get("components", {}).get("schemas", {}))
+            components = document.get("components", {}).get("schemas", {})
+            self.schemas.update(components)
             default_servers = document.get("servers") or []
             for template, item in document["paths"].items():
                 servers = item.get("servers") or default_servers
                 for server in servers:
                     host = urlsplit(server.get("url", "")).hostname
                     if host:
-                        self._add_path(host, template, item, path.name)
+                        self._add_path(host, template, item, path.name, components)
         for entries in self._by_host.values():
             # Literal segments beat parameters: /TaskQueues/RealTimeStatistics before /TaskQueues/{Sid}.
             entries.sort(key=lambda e: (e.template.count("{"), -e.literal_length))
 
-    def _add_path(self, host: str, template: str, item: dict[str, Any], spec: str) -> None:
+    def _add_path(self, host: str, template: str, item: dict[str, Any], spec: str,
+                  components: Mapping[str, Any]) -> None:
         operations: dict[str, Operation] = {}
         for method, op in item.items():
             if method.upper() not in METHODS or not isinstance(op, dict):
                 continue
-            operations[method.upper()] = _operation(method.upper(), host, template, op, spec)
+            operations[method.upper()] = _operation(method.upper(), host, template, op, spec, components)
         entry = _PathEntry(template, _template_regex(template), len(_PARAMETER.sub("", template)), operations)
         self._by_host.setdefault(host, []).append(entry)
 
@@ -222,9 +234,11 @@ def _cached_index(folder: str, _stamp: tuple[tuple[str, int], ...]) -> OpenApiIn
     return OpenApiIndex(folder)
 
 
-def _operation(method: str, host: str, template: str, op: dict[str, Any], spec: str) -> Operation:
+def _operation(method: str, host: str, template: str, op: dict[str, Any], spec: str,
+               components: Mapping[str, Any]) -> Operation:
     required: list[str] = []
     parameters: set[str] = set()
+    schemas: dict[str, Any] = {}
     patterns: list[tuple[str, re.Pattern[str]]] = []
     for parameter in op.get("parameters", []):
         name = parameter.get("name", "")
@@ -235,12 +249,14 @@ def _operation(method: str, host: str, template: str, op: dict[str, Any], spec: 
                 patterns.append((name, re.compile(pattern)))
         elif where == "query":
             parameters.add(name)
+            schemas[name] = _inline(parameter.get("schema") or {}, components)
             if parameter.get("required"):
                 required.append(name)
     body = (op.get("requestBody") or {}).get("content") or {}
     for content in body.values():
-        schema = content.get("schema") or {}
+        schema = _inline(content.get("schema") or {}, components)
         parameters.update(schema.get("properties", {}))
+        schemas.update(schema.get("properties", {}))
         required.extend(schema.get("required", []))
     success, schema_name = 200, None
     for status, response in (op.get("responses") or {}).items():
@@ -251,7 +267,77 @@ def _operation(method: str, host: str, template: str, op: dict[str, Any], spec: 
                 schema_name = ref.rsplit("/", 1)[-1] or None
             break
     return Operation(method, host, template, op.get("operationId"), spec, tuple(dict.fromkeys(required)),
-                     frozenset(parameters), tuple(patterns), success, schema_name)
+                     frozenset(parameters), tuple(patterns), success, schema_name, schemas)
+
+
+def _inline(node: Any, components: Mapping[str, Any], depth: int = 0) -> Any:
+    """`{"$ref": "#/components/schemas/task_enum_status"}` replaced by the enum it names (request schemas
+    are shallow; a cycle or a ref to another file is left as `{}`, which accepts anything)."""
+    if isinstance(node, list):
+        return [_inline(item, components, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[-1]
+        if not ref.startswith("#/components/schemas/") or name not in components or depth > 8:
+            return {}
+        return _inline(components[name], components, depth + 1)
+    return {key: _inline(value, components, depth) for key, value in node.items()}
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _from_wire(value: Any, schema: Mapping[str, Any]) -> Any:
+    """A form value (always text on the wire) read as Twilio reads it, by the parameter's schema type:
+    `"3"` is the integer 3 and `"true"` the boolean; text that is not one stays text, so the schema
+    check reports the wrong type."""
+    kind = schema.get("type")
+    if kind == "array":
+        items = schema.get("items") or {}
+        values = value if isinstance(value, list) else [value]
+        return [_from_wire(item, items) for item in values]
+    if not isinstance(value, str):
+        return value
+    if kind == "integer" and _INTEGER.fullmatch(value.strip()):
+        return int(value)
+    if kind == "number":
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return number if number == number and abs(number) != float("inf") else value
+    if kind == "boolean" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
+#: Per operation, its parameters' schemas compiled (lazily: most runs never call the REST fake).
+_VALIDATORS: dict[int, tuple[Operation, Any]] = {}
+
+
+def parameter_errors(operation: Operation, params: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the values of `params` (types, enums, patterns, ranges), per twilio-oai.
+
+    Values arrive as wire text and are read by their schema type first (`_from_wire`); the check itself
+    is jsonschema's (OpenAPI 3.0 schemas are Draft 4 with extra keywords)."""
+    known = {name: value for name, value in params.items() if name in operation.parameter_schemas}
+    if not known:
+        return []
+    found = _VALIDATORS.get(id(operation))
+    if found is None or found[0] is not operation:
+        from jsonschema import Draft4Validator
+
+        schema = {"type": "object", "properties": dict(operation.parameter_schemas)}
+        found = _VALIDATORS[id(operation)] = (operation, Draft4Validator(schema))
+    validator = found[1]
+    instance = {name: _from_wire(value, operation.parameter_schemas[name]) for name, value in known.items()}
+    errors = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
+        name = str(error.absolute_path[0]) if error.absolute_path else "?"
+        errors.append(f"Invalid parameter {name}: {error.message}")
+    return errors
 
 
 def _template_regex(template: str) -> re.Pattern[str]:
@@ -520,6 +606,9 @@ class FakeTwilioApi:
             call.path_params = verdict.path_params
         if not verdict.ok:
             raise self._fail(call, verdict, "Twilio's API spec rejects it")
+        if verdict.invalid:  # what Twilio itself answers for these: 400, error 20001, before any route
+            call.status, call.response = _twilio_error(400, 20001, "; ".join(verdict.invalid))
+            return call.status, dict(_JSON_HEADERS), json.dumps(call.response)
         reasons: list[tuple[Route, str]] = []
         for route in [*self.routes, *self._defaults]:
             reason = route.miss_reason(call.method, call.host, call.path)

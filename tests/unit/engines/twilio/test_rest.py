@@ -90,14 +90,14 @@ def test_task_refused_by_taskrouter_is_a_400_with_twilio_error_json(client: Clie
     assert "not valid JSON" in caught.value.msg
 
 
-def test_missing_required_parameter_fails_with_the_reason(fake: FakeTwilioApi, client: Client) -> None:
-    with pytest.raises(TwilioApiMismatch) as caught:
+def test_missing_required_parameter_is_twilios_400(fake: FakeTwilioApi, client: Client) -> None:
+    # twilio_studio_v2.json CreateExecution: requestBody `required: [To, From]`; Twilio answers 400, 20001.
+    with pytest.raises(TwilioRestException) as caught:
         client.studio.v2.flows(FW).executions.create(to="+15005550006", from_=None)
-    text = caught.value.render()
-    assert f"POST https://studio.twilio.com/v2/Flows/{FW}/Executions" in text
-    assert "missing required parameter From (CreateExecution)" in text
-    assert "To='+15005550006'" in text
-    assert fake.failures == [caught.value] and caught.value.call is fake.calls[-1]
+    assert caught.value.status == 400 and caught.value.code == 20001
+    assert caught.value.msg.endswith(": Missing required parameter From in the post body")
+    assert fake.calls[-1].status == 400 and fake.calls[-1].data == {"To": "+15005550006"}
+    assert fake.failures == []  # Twilio's own answer, not a mismatch of the fake
 
 
 def test_unknown_path_and_wrong_method_fail(client: Client) -> None:
@@ -180,7 +180,7 @@ def test_interaction_creates_a_task_with_flex_attributes(fake: FakeTwilioApi, cl
 
 def test_edge_and_region_hosts_are_checked_against_the_same_spec(fake: FakeTwilioApi) -> None:
     region = Client(AC, "token", http_client=fake.http_client(), edge="dublin", region="ie1")
-    with pytest.raises(TwilioApiMismatch, match="missing required parameter"):
+    with pytest.raises(TwilioRestException, match="Missing required parameter From"):
         region.studio.v2.flows(FW).executions.create(to="+15005550006", from_=None)
     assert fake.calls[-1].host == "studio.dublin.ie1.twilio.com"
 
@@ -222,8 +222,9 @@ def test_intercept_blocks_unanswered_twilio_requests(fake: FakeTwilioApi) -> Non
     with fake.intercept():
         with pytest.raises(TwilioApiMismatch, match="no route answers it"):
             requests.get(f"https://api.twilio.com/2010-04-01/Accounts/{AC}/Calls.json", timeout=5)
-        with pytest.raises(TwilioApiMismatch, match="missing required parameter"):
-            requests.post(f"https://studio.twilio.com/v2/Flows/{FW}/Executions", data={"To": "+1"}, timeout=5)
+        refused = requests.post(f"https://studio.twilio.com/v2/Flows/{FW}/Executions", data={"To": "+1"},
+                                timeout=5)
+        assert refused.status_code == 400 and refused.json()["code"] == 20001
     assert [call.host for call in fake.calls] == ["api.twilio.com", "studio.twilio.com"]
 
 

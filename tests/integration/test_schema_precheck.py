@@ -1,19 +1,22 @@
-"""The fast schema check gives jsonschema's verdict: on every scenario file of the repo, on thousands of
-mutated copies of them, and keyword by keyword. A wrong "valid" would let a broken file through unexplained."""
+"""The scenario schema's quick valid/invalid test (the schema compiled by jsonschema-rs) gives jsonschema's
+verdict: on every scenario file of the repo and on thousands of mutated copies. A wrong "valid" would let a
+broken file through unexplained; without jsonschema-rs, jsonschema alone decides and says the same."""
 
 from __future__ import annotations
 
 import copy
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from jsonschema import Draft202012Validator
 
-from harness.models.fastcheck import compile_fast_check
-from harness.models.scenario import parts_validator, scenario_validator
+from harness.errors import HarnessError
+from harness.models import scenario_schema
+from harness.models.scenario import load_scenario_file, parts_validator, scenario_validator
+from harness.models.scenario_yaml import plain
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_FILES = sorted([*ROOT.glob("scenarios/**/*.scenario.yaml"), *ROOT.glob("tests/fixtures/scenarios/*.yaml"),
@@ -26,7 +29,7 @@ def documents(paths: list[Path]) -> list[Any]:
     found = []
     for path in paths:
         try:
-            found.append(yaml.safe_load(path.read_text(encoding="utf-8")))
+            found.append(plain(yaml.safe_load(path.read_text(encoding="utf-8"))))
         except yaml.YAMLError:
             continue  # the malformed-YAML fixture has no data to check
     return found
@@ -71,9 +74,10 @@ def mutated(document: Any, rng: random.Random) -> Any:
 
 @pytest.mark.parametrize("validator", [scenario_validator, parts_validator], ids=["scenario", "parts"])
 def test_the_verdict_is_jsonschemas_on_real_and_mutated_files(validator: Any) -> None:
+    pytest.importorskip("jsonschema_rs")
     compiled = validator()
-    fast = compile_fast_check(compiled.schema)
-    assert fast is not None, "the scenario schema uses a keyword the fast check lacks"
+    fast = scenario_schema.fast_check(compiled)
+    assert fast is not None, "jsonschema-rs could not compile the scenario schema"
     originals = documents(SCENARIO_FILES if validator is scenario_validator else PARTS_FILES)
     assert len(originals) >= 4
     rng = random.Random(7)
@@ -87,31 +91,25 @@ def test_the_verdict_is_jsonschemas_on_real_and_mutated_files(validator: Any) ->
     assert 0 < valid < checked  # both verdicts were exercised
 
 
-@pytest.mark.parametrize(("schema", "good", "bad"), [
-    ({"type": "integer"}, [1, 2.0], [True, 1.5, "1"]),
-    ({"type": "number"}, [1, 1.5], [False, None]),
-    ({"enum": [1, "a"]}, [1, 1.0, "a"], [True, "b"]),
-    ({"const": False}, [False], [0, None]),
-    ({"required": ["a"], "properties": {"a": {"minLength": 2}}}, [{"a": "xy"}, [1]], [{}, {"a": "x"}]),
-    ({"patternProperties": {"^x": {"type": "string"}}, "additionalProperties": False},
-     [{"xa": "s"}], [{"xa": 1}, {"y": 1}]),
-    ({"propertyNames": {"pattern": "^[a-z]+$"}, "maxProperties": 1}, [{"ab": 1}], [{"A": 1}, {"a": 1, "b": 2}]),
-    ({"items": {"type": "string"}, "minItems": 1, "uniqueItems": True}, [["a"]], [[], [1], ["a", "a"]]),
-    ({"oneOf": [{"minimum": 0}, {"maximum": 10}]}, [-1, 11], [5]),
-    ({"not": {"anyOf": [{"type": "null"}, {"allOf": [{"type": "string"}, {"maxLength": 0}]}]}}, ["a", 0], [None, ""]),
-    ({"if": {"type": "string"}, "then": {"minLength": 1}, "else": {"exclusiveMinimum": 0}}, ["a", 1], ["", 0]),
-])
-def test_each_keyword_agrees_with_jsonschema(schema: dict[str, Any], good: list[Any], bad: list[Any]) -> None:
-    fast = compile_fast_check(schema)
-    assert fast is not None
-    reference = Draft202012Validator(schema)
-    for value in good:
-        assert fast(value) and reference.is_valid(value), value
-    for value in bad:
-        assert not fast(value) and not reference.is_valid(value), value
+def test_formats_stay_annotations_as_in_jsonschema() -> None:
+    pytest.importorskip("jsonschema_rs")
+    check = scenario_schema.compiled_check({"type": "string", "format": "date-time"})
+    assert check is not None and check("not a date")  # jsonschema asserts no format either
 
 
-@pytest.mark.parametrize("schema", [{"$ref": "#/$defs/x"}, {"prefixItems": [{}]}, {"type": "decimal"},
-                                    {"properties": {"a": {"dependentSchemas": {}}}}])
-def test_a_keyword_it_does_not_know_means_no_fast_check(schema: dict[str, Any]) -> None:
-    assert compile_fast_check(schema) is None  # the loader then runs jsonschema, never a wrong "valid"
+@pytest.mark.parametrize("value", [b"bytes", {1: "int key"}, {"a": {1, 2}}])
+def test_a_value_json_has_no_type_for_goes_to_jsonschema(value: Any) -> None:
+    pytest.importorskip("jsonschema_rs")
+    check = scenario_schema.compiled_check({"type": ["object", "string"], "properties": {"a": {"type": "array"}}})
+    assert check is not None and check(value) is False  # "not sure": jsonschema then decides and explains
+
+
+def test_without_jsonschema_rs_jsonschema_alone_decides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "jsonschema_rs", None)  # the import fails
+    assert scenario_schema.compiled_check({"type": "object"}) is None
+    monkeypatch.setattr(scenario_schema, "_FAST_CHECKS", {})
+    bad = tmp_path / "bad.scenario.yaml"
+    bad.write_text("bot: x.json\nscenarios:\n  - name: a\n    turns: 3\n", encoding="utf-8")
+    with pytest.raises(HarnessError) as caught:
+        load_scenario_file(bad)
+    assert caught.value.render().endswith("bad.scenario.yaml:4:12 (/scenarios/0/turns): expected a list, found 3")
