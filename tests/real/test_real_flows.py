@@ -4,7 +4,6 @@ agrees with the RJPearson94 widget definitions and Twilio's published type enum.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -53,18 +52,9 @@ def test_real_legacy_flow_is_rejected_with_the_legacy_message(path: Path) -> Non
     assert info.value.message == LEGACY_MESSAGE
 
 
-def test_largest_real_flow_loads_well_under_50_ms() -> None:
-    path = real_path(LARGEST)
-    load_flow(path)  # warm caches (schema, imports)
-    best = min(_timed(path) for _ in range(5))
-    assert len(load_flow(path).states) == 129
-    assert best < 0.025, f"{best * 1000:.1f} ms"
-
-
-def _timed(path: Path) -> float:
-    start = time.perf_counter()
-    load_flow(path)
-    return time.perf_counter() - start
+def test_largest_real_flow_loads() -> None:
+    # Its load time is a benchmark's business (bench/), not a wall-clock assertion on a shared CI machine.
+    assert len(load_flow(real_path(LARGEST)).states) == 129
 
 
 @pytest.mark.parametrize("path", WIDGET_DEFINITIONS, ids=lambda p: p.name)
