@@ -31,7 +31,10 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     bases = results_bases(results, source)
     # Without its flows and bots the page would silently lose graphs and coverage: exit 2 instead.
     check_files_exist(results, bases, results_file=source)
-    html = render_report(results, base=bases, title=args.title)
+    notes: list[str] = []
+    html = render_report(results, base=bases, title=args.title, notes=notes)
     write_output(args.output, html, "-o")
+    for note in notes:  # a graph drawn with the built-in layout although dot is installed: say why
+        print(f"note: {note}", file=sys.stderr)
     print(f"wrote {args.output}", file=out)
     return ExitCode.OK
