@@ -100,6 +100,7 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             return ExitCode.BAD_INPUT
     # With --json, stdout carries exactly one JSON document: prompts and messages go to stderr.
     chatter = sys.stderr if args.json else stdout
+    from harness.cli.style import Style
     with Session(options) as session:
         for warning in session.warnings:
             print(f"autopilot-harness chat: warning: {warning}", file=sys.stderr)
@@ -118,7 +119,7 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
                 # Name the message that broke (a failing Function says only its URL and status).
                 message = f"{turn_label(number, str(text))}: {err.render()}"
                 if not scripted:
-                    print(f"! {message}", file=chatter)
+                    print(Style(chatter).paint(f"! {message}", "failed"), file=chatter)
                     continue
                 if not args.json:
                     print(f"autopilot-harness chat: {message}", file=sys.stderr)
@@ -213,24 +214,30 @@ def _prompted(stdin: TextIO, out: TextIO, *, echo: bool = True) -> Any:
 
 
 def _print_outcome(transcript: Transcript, out: TextIO) -> None:
+    from harness.cli.style import Style
+
+    handed = Style(out).paint("handoff:", "ok")
     if transcript.ended and not (transcript.turns and transcript.turns[-1].ended):  # else printed with it
         print("(the dialogue has ended)", file=out)
     if transcript.flow is not None:
         print(f"flow path: {' → '.join(transcript.flow.path)} ({transcript.flow.status})", file=out)
     handoff = transcript.handoff
     if handoff and handoff["kind"] == "flex":
-        print(f"handoff: Flex task {handoff['task_sid']} in queue {handoff['queue'] or '(none)'}, "
+        print(f"{handed} Flex task {handoff['task_sid']} in queue {handoff['queue'] or '(none)'}, "
               f"channel {handoff['task_channel']}, attributes {json.dumps(handoff['attributes'])}", file=out)
     elif handoff and handoff["kind"] == "autopilot":
         where = (f"task {handoff['task_sid']} in queue {handoff.get('queue') or '(none)'}"
                  if handoff.get("task_sid") else f"TwiML answered HTTP {handoff.get('status')}")
-        print(f"handoff: Autopilot {handoff.get('channel')} handoff to {handoff.get('uri')}: {where}", file=out)
+        print(f"{handed} Autopilot {handoff.get('channel')} handoff to {handoff.get('uri')}: {where}", file=out)
     elif handoff:
-        print(f"handoff: {handoff['method']} {handoff['url']} → {handoff['status']}, "
+        print(f"{handed} {handoff['method']} {handoff['url']} → {handoff['status']}, "
               f"body {json.dumps(handoff['body'])}", file=out)
 
 
 def _print_turn(turn: Turn, out: TextIO, *, explain: bool) -> None:
+    from harness.cli.style import Style
+
+    style = Style(out)  # colour on a terminal only; NO_COLOR wins (harness.cli.style)
     confidence = f"{turn.confidence:.2f}" if turn.confidence is not None else "-"
     fields = ", ".join(f"{k}={v.get('value')}" for k, v in turn.fields.items())
     route = f"[{turn.task or 'no task'} · confidence {confidence}"
@@ -246,7 +253,7 @@ def _print_turn(turn: Turn, out: TextIO, *, explain: bool) -> None:
     print(f"  {route}", file=out)
     for step in turn.steps:
         if step.get("error"):
-            print(f"  ! {step['widget']} → {step.get('event')}: {step['error']}", file=out)
+            print(style.paint(f"  ! {step['widget']} → {step.get('event')}: {step['error']}", "failed"), file=out)
         if step.get("unmapped_flow_sid") is not None:
             sid = step["unmapped_flow_sid"] or "FW…"
             print(f"    (give chat the subflow: --subflow '{sid}=FILE')", file=out)
@@ -254,9 +261,9 @@ def _print_turn(turn: Turn, out: TextIO, *, explain: bool) -> None:
         for line in call.get("logs") or ():
             print(f"  fn[{line.get('level', '')}]> {line.get('message', '')}", file=out)
     for reply in turn.replies:
-        print(f"bot> {reply}", file=out)
+        print(f"{style.paint('bot>', 'bold')} {reply}", file=out)
     if turn.handoff:
-        print(f"  handoff: {json.dumps(turn.handoff)}", file=out)
+        print(f"  {style.paint('handoff:', 'ok')} {json.dumps(turn.handoff)}", file=out)
     if explain and turn.routing_note:
         print(f"    why: {turn.routing_note}", file=out)
     if explain and turn.ranking:

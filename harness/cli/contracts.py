@@ -25,6 +25,7 @@ import sys
 import time
 
 from harness.cli.argtypes import non_negative_int, positive_number
+from harness.cli.style import QUIET, Style, add_verbosity, verbosity
 from harness.cli.verify import add_junit_option
 from harness.errors import ExitCode
 
@@ -43,6 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                        help="HTTP retries against the broker (default 1)")
         p.add_argument("--timeout", type=positive_number, default=120.0,
                        help="seconds before giving up (default 120)")
+        add_verbosity(p, "line of the pact CLI's report (its whole output)")
 
     publish = actions.add_parser("publish", help="publish pact files as a consumer version")
     publish.add_argument("pacts", nargs="+", metavar="FILE_OR_DIR")
@@ -67,6 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                           help="a JSON Schema with an x-pact block (repeatable)")
     generate.add_argument("--pact-dir", required=True, metavar="DIR",
                           help="where to write the pact (created if missing)")
+    add_verbosity(generate, "pact written")
 
     flow = actions.add_parser(
         "verify-flow", help="verify the flow's Flex attributes against message pacts (the flow is provider)",
@@ -104,7 +107,12 @@ def run(args: argparse.Namespace) -> int:
                                      to_environment=args.to_environment, retries=args.retries,
                                      timeout=args.timeout)
     if result.output:
-        print(result.output)
+        # -q: the pact CLI's last line (its verdict) when all went well; everything when it did not.
+        shown = result.output.rstrip().splitlines()[-1:] if verbosity(args) == QUIET and result.ok \
+            else [result.output]
+        style = Style(sys.stdout)
+        print("\n".join([*shown[:-1], style.paint(shown[-1], "passed" if result.ok else "failed")])
+              if shown else "")
     if result.ok:
         return ExitCode.OK
     if result.broker_error and args.contracts_command == "can-i-deploy":
@@ -147,5 +155,5 @@ def _generate(args: argparse.Namespace) -> int:
             except OSError as err:
                 raise output_error("--pact-dir", target / built.name, err) from None
         written.append(f"wrote {target / built.name} ({count} interaction{'s' if count != 1 else ''})")
-    print("\n".join(written))
+    print("\n".join(written[-1:] if verbosity(args) == QUIET else written))  # -q: the final line
     return ExitCode.OK

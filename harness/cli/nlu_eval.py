@@ -36,6 +36,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="the router to evaluate (default: [tool.autopilot-harness] router, else model); "
                         "repeat it to compare routers on the same folds, e.g. --router model --router lexical")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    from harness.cli.style import add_verbosity
+
+    # -q: the misrouted utterances (the failures) and the accuracy line; -v: every utterance, one line each.
+    add_verbosity(p, "utterance (expected, predicted, confidence)")
     return p
 
 
@@ -94,5 +98,27 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
         json.dump(report.to_dict(), out, indent=2)
         out.write("\n")
     else:
-        out.write(nlu_eval.report_text(report))
+        out.write(_text(report, args, out))
     return ExitCode.OK
+
+
+def _text(report: Any, args: argparse.Namespace, out: TextIO) -> str:
+    from harness.cli.style import QUIET, VERBOSE, Style, verbosity
+    from harness.insight import nlu_eval
+
+    level, style = verbosity(args), Style(out)
+    lines: list[str] = []
+    finals: list[str] = []
+    for title, ev in (("cross-validation", report.cross_validation), ("extra utterances", report.extra)):
+        if ev is None:
+            continue
+        for prediction in ev.predictions:
+            if level == VERBOSE or (level == QUIET and not prediction.correct):
+                mark = style.paint("ok  ", "passed") if prediction.correct else style.paint("MISS", "failed")
+                lines.append(f"{mark} {title}: {prediction.text!r} expected {prediction.gold}, got "
+                             f"{prediction.predicted} ({prediction.confidence:.2f})")
+        finals.append(f"{title}: {len(ev.predictions)} utterances, accuracy {ev.accuracy:.1%}, "
+                      f"macro F1 {ev.macro_f1:.3f}")
+    if level == QUIET:  # the misses, then the accuracy lines (the router's, one per evaluation)
+        return "\n".join([*lines, *(style.paint(line, "bold") for line in finals)]) + "\n"
+    return ("\n".join(lines) + "\n" if lines else "") + nlu_eval.report_text(report)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.cli.style import add_verbosity
 from harness.errors import ExitCode, UsageError
 
 
@@ -40,6 +41,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     requests.add_argument("--match", choices=["exact", "subset"], default=None,
                           help="compare recorded responses exactly (default) or as a subset")
     requests.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_verbosity(requests, "request")
 
     execution = kinds.add_parser(
         "execution", help="run a recorded Studio execution (v2 Executions/Steps API JSON) through a flow",
@@ -54,6 +56,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     execution.add_argument("--url-map", action="append", default=[], metavar="PROD=LOCAL",
                            help="with --live-http: send the production URL prefix PROD to LOCAL (repeatable)")
     execution.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_verbosity(execution, "recorded step")
     return replay
 
 
@@ -88,6 +91,30 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
         json.dump({"ok": ok, "results": [r.to_dict() for r in results]}, out, indent=2, default=str)
         out.write("\n")
     else:
-        for result in results:
-            print(result.render(), file=out)
+        print(_text(results, args, out), file=out)
     return ExitCode.OK if ok else ExitCode.FAILED
+
+
+def _text(results: list[Any], args: argparse.Namespace, out: TextIO) -> str:
+    """Each input's report, coloured on a terminal. -q: a matched input shows only its final line, a
+    failing one all of it; -v: for an execution also one line per step our run took."""
+    from harness.cli.style import QUIET, VERBOSE, Style, verbosity
+
+    level, style = verbosity(args), Style(out)
+    lines: list[str] = []
+    for result in results:
+        text = result.render().splitlines()
+        if level == QUIET and result.ok:
+            text = text[-1:]
+        for number, line in enumerate(text):
+            if line.startswith("FAIL"):
+                line = style.paint("FAIL", "failed") + line[4:]
+            elif line.startswith("ok  "):
+                line = style.paint("ok", "passed") + line[2:]
+            elif number == len(text) - 1:  # an input's final line: its verdict
+                line = style.paint(line, "passed" if result.ok else "failed")
+            lines.append(line)
+        if level == VERBOSE and isinstance(getattr(result, "steps", None), list):
+            lines += [f"     step {n}: {step.get('widget')} —{step.get('event')}→ {step.get('next') or 'Ended'}"
+                      for n, step in enumerate(result.steps, start=1) if isinstance(step, dict)]
+    return "\n".join(lines)

@@ -16,6 +16,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("results", metavar="RESULTS.json")
     p.add_argument("-o", "--output", default="report.html", metavar="FILE", help="default: report.html")
     p.add_argument("--title", default=None, help="the page title")
+    from harness.cli.style import add_verbosity
+
+    add_verbosity(p, "case in the report (status, file, id), failures first")
     return p
 
 
@@ -31,7 +34,20 @@ def run(args: argparse.Namespace, *, stdout: TextIO | None = None) -> int:
     bases = results_bases(results, source)
     # Without its flows and bots the page would silently lose graphs and coverage: exit 2 instead.
     check_files_exist(results, bases, results_file=source)
-    html = render_report(results, base=bases, title=args.title)
+    notes: list[str] = []
+    html = render_report(results, base=bases, title=args.title, notes=notes)
     write_output(args.output, html, "-o")
-    print(f"wrote {args.output}", file=out)
+    from harness.cli.style import QUIET, VERBOSE, Style, verbosity
+
+    level, style = verbosity(args), Style(out)
+    for note in notes:  # a graph drawn with the built-in layout although dot is installed: say why
+        print(f"note: {note}", file=sys.stderr)
+    cases = list(results.get("cases") or ())
+    bad = [c for c in cases if str(c.get("status")) in ("failed", "error")]
+    for case in (bad + [c for c in cases if c not in bad]) if level == VERBOSE else bad if level == QUIET else ():
+        status = str(case.get("status"))
+        print(f"{style.paint(f'{status:7}', status)} {case.get('file', '')} :: {case.get('id') or case.get('name')}",
+              file=out)
+    print(f"wrote {args.output} ({len(cases)} case{'s' if len(cases) != 1 else ''}, {len(bad)} failed)",
+          file=out)
     return ExitCode.OK

@@ -8,6 +8,7 @@ as CPython's own coloured output (NO_COLOR over FORCE_COLOR).
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping
 from typing import TextIO
@@ -38,3 +39,22 @@ class Style:
     def paint(self, text: str, kind: str) -> str:
         code = _CODES.get(kind)
         return f"\033[{code}m{text}\033[0m" if self.on and code and text else text
+
+
+# How much human text a command prints, the same flags and meaning everywhere (run, lint, validate, verify,
+# contracts, coverage, nlu-eval, report, replay): -q only the failures and the final line; -v one line
+# per item (interaction, request, case, utterance…); neither: the command's usual report.
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+
+
+def add_verbosity(parser: argparse.ArgumentParser, item: str) -> None:
+    """`-v/--verbose` (one line per `item`) and `-q/--quiet` (only failures and the final line)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="store_true", help=f"one line per {item}")
+    group.add_argument("-q", "--quiet", action="store_true", help="only failures and the final line")
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    if getattr(args, "quiet", False):
+        return QUIET
+    return VERBOSE if getattr(args, "verbose", False) else NORMAL

@@ -93,6 +93,9 @@ def broker_source(args: argparse.Namespace) -> Any:
 def add_junit_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--junit", metavar="FILE", default=None,
                         help="also write the result as JUnit XML (one test case per interaction)")
+    from harness.cli.style import add_verbosity
+
+    add_verbosity(parser, "interaction, with its pact file")  # every command with --junit prints a verdict
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,6 +131,35 @@ def print_result(result: Any, args: argparse.Namespace, *, started: float | None
     else:
         if args.show_output and result.output:
             print(result.output)
-        print(result.render())
+        print(verify_text(result, args))
     sys.stdout.flush()
     return ExitCode.OK if result.ok else ExitCode.FAILED
+
+
+def verify_text(result: Any, args: argparse.Namespace) -> str:
+    """The verdict as text: a PASS/FAIL line per interaction with its problems, errors, the final verdict.
+    -q: only the failing interactions and the final line; -v: each interaction's pact file too. Coloured
+    on a terminal (harness.cli.style)."""
+    from harness.cli.style import QUIET, VERBOSE, Style, verbosity
+    from harness.contracts.results import _rule_note
+
+    level, style = verbosity(args), Style(sys.stdout)
+    lines = []
+    for interaction in result.interactions:
+        if level == QUIET and interaction.ok:
+            continue
+        states = interaction.provider_states
+        given = f" (given {', '.join(states)})" if states else ""
+        pact_file = interaction.pact_file or (result.pact_files[0] if len(result.pact_files) == 1 else None)
+        source = f"  [{pact_file}]" if level == VERBOSE and pact_file else ""
+        mark = style.paint("PASS", "passed") if interaction.ok else style.paint("FAIL", "failed")
+        lines.append(f"{mark} {interaction.description}{given}{source}")
+        lines += [f"    {p.path}: {p.message}{_rule_note(p)}" for p in interaction.problems]
+    lines += [f"{style.paint('ERROR', 'error')} {e}" for e in result.errors]
+    verdict = "contract verified" if result.ok else "contract verification FAILED"
+    passed = sum(i.ok for i in result.interactions)
+    final = f"{verdict}: {passed}/{len(result.interactions)} interactions passed for provider '{result.provider}'"
+    if result.published:
+        lines.append(f"verification results published to {result.published}")
+    lines.append(style.paint(final, "passed" if result.ok else "failed"))
+    return "\n".join(lines)

@@ -6,6 +6,7 @@ Golden files are byte-identical from run to run: timing and local ports are left
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
 import json
 import os
@@ -29,11 +30,15 @@ from harness.runner.results import CaseResult
 from harness.sources import load_source
 from harness.transcript import Transcript
 
-GOLDEN_VERSION = 1
+# 2: a turn stores `memory` only when it changed since the turn before (the first turn always does), and
+# `final_memory` only when it differs from the last turn's. Version 1 (memory on every turn) still compares.
+GOLDEN_VERSION = 2
+READABLE_GOLDEN_VERSIONS = frozenset({1, 2})
 
 _UNSAFE_NAME = re.compile(r"[^\w.\-\[\]]+")
 VOLATILE_KEYS = frozenset({"elapsed_ms", "called", "duration", "duration_ms"})  # timing and local ports
-_LOOPBACK = re.compile(r"http://(?:127\.0\.0\.1|localhost):\d+")
+# A local server's URL, with its user info if any (`http://user:***@127.0.0.1:PORT`): the port changes per run.
+_LOOPBACK = re.compile(r"http://([^/@\s]*@)?(?:127\.0\.0\.1|localhost):\d+")
 
 
 # A golden file name's longest stem, in UTF-8 bytes: file systems allow 255 per name; room is kept for
@@ -105,13 +110,46 @@ def golden_orphans(scenario_file: ScenarioFile, shown: str | Path | None = None)
 
 
 def golden_document(scenario: Scenario, transcript: Transcript, scenario_file: str | Path) -> dict[str, Any]:
-    """The golden file's content: the whole transcript without timing or local ports (stable run to run)."""
-    data = _stable(transcript.to_dict())
+    """The golden file's content: the whole transcript without timing or local ports (stable run to run),
+    the memory snapshot only on the turns where it changed (`compact_memory`)."""
+    data = compact_memory(_stable(transcript.to_dict()))
     flow = data.get("flow")
     if isinstance(flow, dict) and isinstance(flow.get("flow"), str):
         # The loader resolves paths; store the flow relative to the scenario file, so any checkout matches.
         flow["flow"] = _relative_to(flow["flow"], Path(scenario_file).parent)
     return {"version": GOLDEN_VERSION, "scenario": scenario.id, "transcript": data}
+
+
+def compact_memory(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop each turn's `memory` equal to the turn before's, and `final_memory` equal to the last turn's:
+    a reviewer sees one snapshot per change, not the same one per turn. `turn_memories` restores them."""
+    turns = data.get("turns")
+    if not isinstance(turns, list):
+        return data
+    previous: Any = MISSING
+    for turn in turns:
+        if not isinstance(turn, dict) or "memory" not in turn:
+            continue
+        memory = turn["memory"]
+        if previous is not MISSING and memory == previous:
+            del turn["memory"]
+        previous = memory
+    if previous is not MISSING and data.get("final_memory", MISSING) == previous:
+        del data["final_memory"]
+    return data
+
+
+def turn_memories(transcript: Mapping[str, Any]) -> tuple[list[Any], Any]:
+    """Each turn's memory and the final memory, whichever shape stored them: every turn (version 1, a live
+    transcript) or only the turns where it changed (version 2, a turn without `memory` kept the last one)."""
+    memories: list[Any] = []
+    current: Any = {}
+    for turn in transcript.get("turns") or ():
+        if isinstance(turn, Mapping) and "memory" in turn:
+            current = turn.get("memory") or {}
+        memories.append(current)
+    final = transcript.get("final_memory", MISSING)
+    return memories, (current if final is MISSING else final or {})
 
 
 def _relative_to(path: str, base: Path) -> str:
@@ -127,7 +165,7 @@ def _stable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_stable(v) for v in value]
     if isinstance(value, str):
-        return _LOOPBACK.sub("http://127.0.0.1:PORT", value)
+        return _LOOPBACK.sub(lambda m: f"http://{m.group(1) or ''}127.0.0.1:PORT", value)
     return value
 
 
@@ -178,6 +216,15 @@ def check_golden(scenario: Scenario, result: CaseResult, *, update: bool, requir
     if not isinstance(recorded, dict):
         raise HarnessError("cannot read the golden transcript: expected a JSON object",
                            Location(display_path(path)), "re-create it with --update-golden")
+    version = recorded.get("version")
+    if type(version) is not int or version not in READABLE_GOLDEN_VERSIONS \
+            or not isinstance(recorded.get("transcript"), dict):
+        # Never compare a shape we cannot read: a missing memory would read as "unchanged" and pass.
+        raise HarnessError(
+            f"cannot read the golden transcript: format version {show(version)}, this kit reads versions "
+            f"{', '.join(map(str, sorted(READABLE_GOLDEN_VERSIONS)))} with a `transcript` object",
+            Location(display_path(path), "/version" if "transcript" in recorded else ""),
+            "re-record it with `autopilot-harness run FILE --update-golden` and review the diff")
     changes = golden_diff(recorded.get("transcript") or {}, document["transcript"], display_path(path))
     result.golden = "changed" if changes else "matched"
     result.mismatches += changes
@@ -191,13 +238,14 @@ def golden_view(transcript: Mapping[str, Any]) -> dict[str, Any]:
     """What a golden run guards: each turn's task, replies, confidence, fields, memory and `ended`, the
     dialogue's end and final memory, the flow path and variables, and the handoff payload."""
     flow = transcript.get("flow") or {}
+    memories, final_memory = turn_memories(transcript)  # reconstructed: stored once per change
     return {
         "turns": [{"task": t.get("task"), "replies": list(t.get("replies") or ()),
                    "confidence": t.get("confidence"), "fields": t.get("fields") or {},
-                   "memory": t.get("memory") or {}, "ended": t.get("ended")}
-                  for t in transcript.get("turns") or ()],
+                   "memory": memory, "ended": t.get("ended")}
+                  for t, memory in zip(transcript.get("turns") or (), memories, strict=True)],
         "ended": transcript.get("ended"),
-        "final_memory": transcript.get("final_memory") or {},
+        "final_memory": final_memory,
         "flow.path": [step.get("widget") for step in flow.get("steps") or ()],
         "flow.variables": flow.get("variables") or {},
         "handoff": _handoff_view(transcript.get("handoff")),
@@ -249,19 +297,20 @@ def golden_diff(recorded: Mapping[str, Any], current: Mapping[str, Any], golden:
                                   "confidence"))
         for key in ("fields", "memory"):
             for path, was, now in _deep_diff(old[key], new[key], key):
-                found.append(Mismatch(f"{scope} {label} {path}", was, now, "", f"{label} {path}", scope, key))
+                found.append(Mismatch(f"{scope} {label} {path}", was, now, text_difference(was, now),
+                                      f"{label} {path}", scope, key))
     if before["ended"] != after["ended"]:
         found.append(Mismatch(f"{scope} ended", before["ended"], after["ended"], "", "ended", scope, "ended"))
     for path, old, new in _deep_diff(before["final_memory"], after["final_memory"], "final_memory"):
-        found.append(Mismatch(f"{scope} {path}", old, new, "", path, scope, "final_memory"))
+        found.append(Mismatch(f"{scope} {path}", old, new, text_difference(old, new), path, scope, "final_memory"))
     if before["flow.path"] != after["flow.path"]:
         found.append(Mismatch(f"{scope} flow.path", " → ".join(map(str, before["flow.path"])) or "(none)",
                               " → ".join(map(str, after["flow.path"])) or "(none)", "", "flow.path", scope,
                               "flow.path"))
     for path, old, new in _deep_diff(before["flow.variables"], after["flow.variables"], "flow.variables"):
-        found.append(Mismatch(f"{scope} {path}", old, new, "", path, scope, "flow.variables"))
+        found.append(Mismatch(f"{scope} {path}", old, new, text_difference(old, new), path, scope, "flow.variables"))
     for path, old, new in _deep_diff(before["handoff"], after["handoff"], "handoff"):
-        found.append(Mismatch(f"{scope} {path}", old, new, "", path, scope, "handoff"))
+        found.append(Mismatch(f"{scope} {path}", old, new, text_difference(old, new), path, scope, "handoff"))
     return found
 
 
@@ -288,6 +337,9 @@ def _reply_changes(old: list[Any], new: list[Any], label: str, scope: str) -> li
         where = f"{label} reply {index + 1}"
         detail = "\n".join((f"before: {'(missing)' if was is MISSING else _full(was)}",
                             f"now:    {'(missing)' if now is MISSING else _full(now)}"))
+        where_it_differs = text_difference(was, now, shown=True)
+        if where_it_differs:
+            detail += "\n" + where_it_differs
         if len(old) != len(new) and not found:
             detail = f"{len(old)} replies before, {len(new)} now\n" + detail
         found.append(Mismatch(f"{scope} {where}", was, now, detail, where, scope, "replies"))
@@ -308,3 +360,36 @@ def _deep_diff(old: Any, new: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
         yield (path, old, new)
 
 
+
+
+CARET_WIDTH = 100  # two texts both one line and at most this long get a caret under their first difference
+
+
+def text_difference(was: Any, now: Any, *, shown: bool = False) -> str:
+    """Where two changed texts differ, for a reviewer's eye: for short one-line texts both lines with a caret
+    under the first differing character; for longer or multi-line texts the changed lines of a line diff
+    (`-`/`+`, with `?` markers under the changed characters). Empty unless both are strings.
+    `shown`: the two texts are already printed in full above (as `before:`/`now:`), so only the marker or
+    the line diff is added."""
+    if not isinstance(was, str) or not isinstance(now, str) or was == now:
+        return ""
+    at = next((i for i, (a, b) in enumerate(zip(was, now, strict=False)) if a != b), min(len(was), len(now)))
+    if "\n" not in was + now and max(len(was), len(now)) <= CARET_WIDTH:
+        marker = f"        {' ' * at}^ first difference at character {at + 1}"
+        return marker if shown else f"before: {was}\nnow:    {now}\n{marker}"
+    lines = [line.rstrip("\n") for line in difflib.ndiff(_wrapped(was), _wrapped(now)) if line[:1] in "-+?"]
+    return f"first difference at character {at + 1}; line diff (- before, + now):\n" + "\n".join(
+        "  " + line for line in lines[:_DIFF_LINE_LIMIT]) + (
+        f"\n  … {len(lines) - _DIFF_LINE_LIMIT} more diff lines" if len(lines) > _DIFF_LINE_LIMIT else "")
+
+
+_DIFF_LINE_LIMIT = 40  # a line diff is cut here: the first differences are the ones to read
+
+
+def _wrapped(text: str) -> list[str]:
+    """The text's lines, long ones cut into CARET_WIDTH pieces, so a diff of one long paragraph still points
+    at the piece that changed."""
+    pieces: list[str] = []
+    for line in text.split("\n"):
+        pieces += [line[i:i + CARET_WIDTH] for i in range(0, len(line), CARET_WIDTH)] or [""]
+    return pieces

@@ -56,7 +56,7 @@ def test_golden_is_written_then_matched_and_byte_identical(tmp_path: Path) -> No
     assert {c.golden for c in first.cases} == {"written"}
     written = golden.read_bytes()
     document = json.loads(written)
-    assert document["scenario"] == "hello then bye" and document["version"] == 1
+    assert document["scenario"] == "hello then bye" and document["version"] == 2
     assert list(document) == sorted(document)  # sorted keys
     run_suite([path], update_golden=True)
     assert golden.read_bytes() == written
