@@ -383,8 +383,10 @@ class _Loader(IncludedParts):
             if turn is not None:
                 built_turns.append(turn)
         rendered_expect = render.tree(raw.get("expect") or {}, origin.child("expect"), self.problems)
-        rendered = {key: found for key in ("user", "target_task", "channel", "provider_state")
+        rendered = {key: found for key in ("user", "target_task", "channel", "provider_state", "trigger")
                     if (found := value(key)) is not None}
+        parameters = dict(render.tree(defaults.get("parameters") or {}, origin, self.problems))
+        parameters.update(render.tree(raw.get("parameters") or {}, origin.child("parameters"), self.problems))
         rendered.update({"memory": memory, "expect": rendered_expect})
         if "replay" in raw:
             rendered["replay"] = render.tree(raw["replay"], origin.child("replay"), self.problems)
@@ -406,6 +408,8 @@ class _Loader(IncludedParts):
             origin=origin,
             provider_state=value("provider_state"),
             replay=self.replay(rendered["replay"], origin) if "replay" in raw else None,
+            trigger=rendered.get("trigger"),
+            parameters=parameters,
         )
         if scenario.variant_count > MAX_VARIANT_COMBINATIONS:
             self.error(SchemaError, f"{scenario.variant_count} variant combinations (at most "
@@ -446,8 +450,13 @@ class _Loader(IncludedParts):
         variants = tuple(as_text(v) for v in raw.get("variants") or ())
         user = raw.get("user")
         wait = _seconds(raw["wait"]) if "wait" in raw else None
+        digits = as_text(raw["digits"]) if "digits" in raw else None
+        if "confidence" in raw and user is None:
+            self.error(SchemaError, "`confidence` is the recognizer's confidence of the caller's speech: it "
+                                    "goes beside `user`", origin.child("confidence"))
         return TurnSpec(user=as_text(user) if user is not None else None, expect=expect,
-                        variants=variants, origin=origin, wait=wait)
+                        variants=variants, origin=origin, wait=wait, digits=digits,
+                        confidence=float(raw["confidence"]) if "confidence" in raw else None)
 
     def turn_expect(self, raw: dict[str, Any], origin: Origin) -> TurnExpect:
         confidence = None
