@@ -472,7 +472,8 @@ class FlowConversation:
                  trigger: str = "incomingMessage", parameters: Mapping[str, Any] | None = None) -> None:
         problem = trigger_problem(loaded, trigger)
         if problem is not None:
-            raise UsageError(problem, hint="give the scenario the `trigger:` the flow starts from, or connect "
+            raise UsageError(problem, hint="start it with a trigger the flow handles (scenario `trigger:`, chat "
+                                           "--trigger), or connect "
                                            "that event in the flow")
         self.parameters = dict(parameters or {})
         self._loaded = loaded
