@@ -113,5 +113,5 @@ def test_session_conversations_take_the_trigger(tmp_path: Any) -> None:
         assert interaction["task_sid"] == transcript["handoff"]["task_sid"]
         assert transcript["handoff"]["interaction_sid"] == interaction["sid"]
         # A call is a trigger too, but this flow's Trigger does not handle it (no silent pass).
-        with pytest.raises(UsageError, match="no transition for incomingCall .*handles incomingConversationMessage"):
+        with pytest.raises(UsageError, match=r"no transition for incomingCall .*handles incomingConversationMessage"):
             session.conversation(trigger="incomingCall")
