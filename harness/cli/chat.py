@@ -103,7 +103,9 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     with Session(options) as session:
         for warning in session.warnings:
             print(f"autopilot-harness chat: warning: {warning}", file=sys.stderr)
-        conversation = session.conversation(channel=args.channel, user=args.user,
+        # A call is on voice: `--trigger call` without --channel talks on it (argparse's default is sms).
+        channel = "voice" if getattr(args, "trigger", None) == "call" else args.channel
+        conversation = session.conversation(channel=channel, user=args.user,
                                             target_task=args.target_task, memory=memory,
                                             trigger=getattr(args, "trigger", None),
                                             parameters=parse_params(getattr(args, "param", None) or []))

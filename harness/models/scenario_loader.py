@@ -393,6 +393,10 @@ class _Loader(IncludedParts):
         if not self.rendered_problems(render, rendered, origin, rendered_keys_validator()):
             return None
         expect = self.scenario_expect(rendered_expect, origin.child("expect"))
+        if rendered.get("trigger") == "call" and rendered.get("channel", "voice") != "voice":
+            self.error(SchemaError, f"trigger: call is a phone call, on channel voice, not {rendered['channel']}",
+                       origin.child("channel") if "channel" in raw else origin,
+                       "drop the channel (a call is voice), or pick another trigger")
         scenario = Scenario(
             name=raw["name"],
             turns=tuple(built_turns),
@@ -401,7 +405,7 @@ class _Loader(IncludedParts):
             tags=tuple(tags),
             target_task=value("target_task"),
             memory=memory,
-            channel=value("channel") or DEFAULT_CHANNEL,
+            channel=value("channel") or ("voice" if rendered.get("trigger") == "call" else DEFAULT_CHANNEL),
             user=as_text(user) if user is not None else None,
             row=row,
             description=raw.get("description"),
