@@ -10,9 +10,21 @@ import importlib
 import io
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from harness import __version__
 from harness.errors import ExitCode, HarnessError
+
+
+class TurnAction(argparse.Action):
+    """`--say TEXT` and `--digits KEYS` append to one list, each entry recording its kind, so chat plays
+    them in the order given: ("say", TEXT) / ("digits", KEYS)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        turns = list(getattr(namespace, self.dest, None) or [])
+        turns.append(("digits" if option_string == "--digits" else "say", values))
+        setattr(namespace, self.dest, turns)
 
 
 def _add_bot_options(p: argparse.ArgumentParser) -> None:
@@ -53,8 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to a bot (and its flow), interactively or scripted",
                           description="Talk to an assistant offline. Without --say, reads lines from stdin.")
     _add_bot_options(chat)
-    chat.add_argument("--say", action="append", default=None, metavar="TEXT",
-                      help="a user message (repeatable); without it, chat interactively")
+    chat.add_argument("--say", action=TurnAction, dest="say", default=None, metavar="TEXT",
+                      help="a user message, on a call the caller's speech (repeatable); without --say or "
+                           "--digits, chat interactively")
+    chat.add_argument("--digits", action=TurnAction, dest="say", metavar="KEYS",
+                      help="keypad input on a call (Digits, e.g. 1 or 123#): a turn like --say, in the order "
+                           "given among them (repeatable)")
+    chat.add_argument("--trigger", default=None, choices=["message", "call", "conversation", "request", "subflow"],
+                      help="how the flow starts: message (incomingMessage), call (incomingCall), conversation "
+                           "(incomingConversationMessage, Flex Conversations), request (incomingRequest, REST), "
+                           "subflow (incomingParent); default: call with --channel voice, else message")
+    chat.add_argument("--param", action="append", default=[], metavar="K=V",
+                      help="a parameter of a request or subflow execution: flow.data.K (repeatable; a JSON "
+                           "value is read as JSON, else text)")
     chat.add_argument("--flow", default=None, metavar="FLOW.json", help="run the whole Studio flow")
     chat.add_argument("--subflow", action="append", default=[], metavar="FW…=FILE",
                       help="a subflow definition for run-subflow widgets (repeatable)")

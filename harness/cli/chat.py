@@ -104,20 +104,27 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     with Session(options) as session:
         for warning in session.warnings:
             print(f"autopilot-harness chat: warning: {warning}", file=sys.stderr)
-        conversation = session.conversation(channel=args.channel, user=args.user,
-                                            target_task=args.target_task, memory=memory)
+        # A call is on voice: `--trigger call` without --channel talks on it (argparse's default is sms).
+        channel = "voice" if getattr(args, "trigger", None) == "call" else args.channel
+        conversation = session.conversation(channel=channel, user=args.user,
+                                            target_task=args.target_task, memory=memory,
+                                            trigger=getattr(args, "trigger", None),
+                                            parameters=parse_params(getattr(args, "param", None) or []))
         scripted = args.say is not None
         messages = args.say if scripted else _prompted(stdin, chatter, echo=not args.json)
         refused = False
-        for number, text in enumerate(messages, start=1):
+        for number, entry in enumerate(messages, start=1):
+            # --say/--digits give (kind, value); lines from stdin are messages
+            kind, text = entry if isinstance(entry, tuple) else ("say", entry)
             try:
                 if isinstance(text, _Oversize):
                     raise text.error()
-                turn = conversation.say(text)
+                turn = _press(conversation, text) if kind == "digits" else conversation.say(text)
             except HarnessError as err:
                 refused = refused or isinstance(err, BudgetExceeded)
                 # Name the message that broke (a failing Function says only its URL and status).
-                message = f"{turn_label(number, str(text))}: {err.render()}"
+                label = f"turn {number} (digits {text})" if kind == "digits" else turn_label(number, str(text))
+                message = f"{label}: {err.render()}"
                 if not scripted:
                     print(Style(chatter).paint(f"! {message}", "failed"), file=chatter)
                     continue
@@ -141,6 +148,28 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
             _print_outcome(conversation.transcript(), stdout)
     # A message refused for its size was not talked about at all: the session is not a clean one.
     return ExitCode.BAD_INPUT if refused else ExitCode.OK
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """`--param K=V` (repeatable) → flow.data: V is read as JSON when it is JSON, else kept as text."""
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {item!r}: expected K=V, e.g. --param appointment=2024-05-01")
+        try:
+            params[key.strip()] = json.loads(value)
+        except ValueError:
+            params[key.strip()] = value
+    return params
+
+
+def _press(conversation: Any, digits: str) -> Turn:
+    press = getattr(conversation, "press", None)
+    if press is None:
+        raise UsageError("--digits is keypad input on a call through a Studio flow: give --flow FLOW.json "
+                         "(and --trigger call or --channel voice)")
+    return press(digits)
 
 
 def turn_label(number: int, text: str) -> str:

@@ -430,16 +430,22 @@ class _Loader(IncludedParts):
             if turn is not None:
                 built_turns.append(turn)
         rendered_expect = render.tree(raw.get("expect") or {}, origin.child("expect"), self.problems)
-        rendered = {key: found for key in ("target_task", "channel", "provider_state")
+        rendered = {key: found for key in ("target_task", "channel", "provider_state", "trigger")
                     if (found := value(key)) is not None}
         if user is not None:
             rendered["user"] = user
+        parameters = dict(render.tree(defaults.get("parameters") or {}, origin, self.problems))
+        parameters.update(render.tree(raw.get("parameters") or {}, origin.child("parameters"), self.problems))
         rendered.update({"memory": memory, "expect": rendered_expect})
         if "replay" in raw:
             rendered["replay"] = render.tree(raw["replay"], origin.child("replay"), self.problems)
         if not self.rendered_problems(render, rendered, origin, rendered_keys_validator()):
             return None
         expect = self.scenario_expect(rendered_expect, origin.child("expect"))
+        if rendered.get("trigger") == "call" and rendered.get("channel", "voice") != "voice":
+            self.error(SchemaError, f"trigger: call is a phone call, on channel voice, not {rendered['channel']}",
+                       origin.child("channel") if "channel" in raw else origin,
+                       "drop the channel (a call is voice), or pick another trigger")
         scenario = Scenario(
             name=raw["name"],
             turns=tuple(built_turns),
@@ -448,13 +454,16 @@ class _Loader(IncludedParts):
             tags=tuple(tags),
             target_task=value("target_task"),
             memory=memory,
-            channel=channel or value("channel") or DEFAULT_CHANNEL,
+            channel=channel or value("channel") or ("voice" if rendered.get("trigger") == "call"
+                                                    else DEFAULT_CHANNEL),
             user=as_text(user) if user is not None else None,
             row=row,
             description=raw.get("description"),
             origin=origin,
             provider_state=value("provider_state"),
             replay=self.replay(rendered["replay"], origin) if "replay" in raw else None,
+            trigger=rendered.get("trigger"),
+            parameters=parameters,
         )
         if scenario.variant_count > MAX_VARIANT_COMBINATIONS:
             self.error(SchemaError, f"{scenario.variant_count} variant combinations (at most "
@@ -509,8 +518,13 @@ class _Loader(IncludedParts):
         variants = tuple(as_text(v) for v in raw.get("variants") or ())
         user = raw.get("user")
         wait = _seconds(raw["wait"]) if "wait" in raw else None
+        digits = as_text(raw["digits"]) if "digits" in raw else None
+        if "confidence" in raw and user is None:
+            self.error(SchemaError, "`confidence` is the recognizer's confidence of the caller's speech: it "
+                                    "goes beside `user`", origin.child("confidence"))
         return TurnSpec(user=as_text(user) if user is not None else None, expect=expect,
-                        variants=variants, origin=origin, wait=wait)
+                        variants=variants, origin=origin, wait=wait, digits=digits,
+                        confidence=float(raw["confidence"]) if "confidence" in raw else None)
 
     def turn_expect(self, raw: dict[str, Any], origin: Origin) -> TurnExpect:
         confidence = None

@@ -35,6 +35,8 @@ class TurnSpec:
     variants: tuple[str, ...] = ()
     variant: int | None = None  # 1-based: which variant this concrete turn says
     wait: float | None = None  # seconds to let pass instead of a message
+    digits: str | None = None  # keypad input on a call (Digits) instead of speech
+    confidence: float | None = None  # the speech recognizer's Confidence of `user` on a call
     origin: Origin = field(default_factory=lambda: Origin(None), compare=False)
 
     @property
@@ -71,6 +73,8 @@ class Scenario:
     origin: Origin = field(default_factory=lambda: Origin(None), compare=False)
     provider_state: str | None = None  # the message-pact provider state this scenario produces
     replay: ReplaySpec | None = None  # a recording replayed instead of turns (the recording is the expectation)
+    trigger: str | None = None  # how the flow starts: message, call, conversation, request, subflow (None: default)
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # flow.data of a request or subflow execution
 
     @property
     def id(self) -> str:

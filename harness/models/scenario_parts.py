@@ -77,7 +77,8 @@ class IncludedParts:
             found = self.part(raw, self.root.child("include", index))
             if found is not None:
                 merge_defaults(merged, found[1].get("defaults") or {})
-        merge_defaults(merged, {key: data[key] for key in ("channel", "user") if key in data})
+        merge_defaults(merged, {key: data[key] for key in ("channel", "user", "trigger", "parameters")
+                                if key in data})
         merge_defaults(merged, data.get("defaults") or {})
         return merged
 
@@ -110,8 +111,8 @@ class IncludedParts:
 
 def merge_defaults(into: dict[str, Any], new: Mapping[str, Any]) -> None:
     for key, value in new.items():
-        if key == "memory":
-            into["memory"] = {**into.get("memory", {}), **value}
+        if key in ("memory", "parameters"):
+            into[key] = {**into.get(key, {}), **value}
         elif key == "tags":
             into["tags"] = list(into.get("tags", [])) + [t for t in value if t not in into.get("tags", [])]
         else:

@@ -118,7 +118,7 @@ def scenario_message(message: str, pointer: str) -> str:
         wanted = _KEY_EXPECTED.get(pointer.rsplit("/", 1)[-1], "a valid key")  # the shared text is Actions'
         return message.rsplit(":", 1)[0] + f": expected {wanted}"
     if message.startswith("ambiguous: matches more than one of exactly one of"):
-        return "a turn has exactly one of `user`, `variants`, `wait` or `include`; found more than one"
+        return "a turn has exactly one of `user`, `variants`, `wait`, `digits` or `include`; found more than one"
     if message.startswith("empty action {}"):  # shared wording is about Actions; ours are one-key objects
         return "expected exactly one key, found an empty object"
     one_key = _ONE_KEY.fullmatch(message)

@@ -124,9 +124,15 @@ def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario
     # The seed names the file and the case, not the path: goldens must not change with the checkout folder.
     session.reset(f"{Path(scenario_file.path).name}::{scenario.id}")
     _check_channel(session, scenario)
-    conversation = session.conversation(channel=scenario.channel, user=scenario.user,
-                                        target_task=scenario.target_task, memory=scenario.memory or None,
-                                        handoff_widget=scenario_file.handoff_widget)
+    try:
+        conversation = session.conversation(channel=scenario.channel, user=scenario.user,
+                                            target_task=scenario.target_task, memory=scenario.memory or None,
+                                            handoff_widget=scenario_file.handoff_widget,
+                                            trigger=scenario.trigger, parameters=scenario.parameters or None)
+    except UsageError as err:  # a trigger the flow does not handle: never a silent pass
+        where = scenario.location("trigger") if scenario.trigger and scenario.origin.path else err.location
+        raise UsageError(err.message, where or (scenario.location() if scenario.origin.path else None),
+                         err.hint) from None
     engine_time = 0.0
     number, spec = 0, None
     try:
@@ -136,6 +142,11 @@ def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario
             try:
                 if spec.wait is not None:
                     turn = conversation.wait(spec.wait)
+                elif spec.digits is not None:
+                    turn = _press(conversation, spec.digits)
+                elif spec.confidence is not None:
+                    assert spec.user is not None  # the schema allows confidence only beside user
+                    turn = _say_heard(conversation, spec.user, spec.confidence)
                 else:
                     assert spec.user is not None  # concrete scenarios say one utterance per turn
                     turn = conversation.say(spec.user)
@@ -163,10 +174,27 @@ def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario
                 result.mismatches += check(scenario_file, scenario, result.transcript)
 
 
+def _press(conversation: Any, digits: str) -> Any:
+    press = getattr(conversation, "press", None)
+    if press is None:
+        raise UsageError("digits are keypad input on a call through a Studio flow: this scenario has no flow",
+                         hint="add the file's `flow:` (with trigger: call), or write the turn as `user:`")
+    return press(digits)
+
+
+def _say_heard(conversation: Any, text: str, confidence: float) -> Any:
+    if not hasattr(conversation, "press"):
+        raise UsageError("confidence is the speech recognizer's on a call through a Studio flow: this "
+                         "scenario has no flow", hint="drop `confidence:`, or add the file's `flow:`")
+    return conversation.say(text, confidence=confidence)
+
+
 def spec_label(number: int, spec: TurnSpec) -> str:
     """`turn 2 ("I need towels")` or `turn 3 (wait 14400 s)`: a turn as failures name it."""
     if spec.wait is not None:
         return f"turn {number} (wait {spec.wait:g} s)"
+    if spec.digits is not None:
+        return f"turn {number} (digits {spec.digits})"
     text = spec.user or ""
     return f"turn {number} ({show(text if len(text) <= 40 else text[:39] + '…')})"
 

@@ -328,16 +328,19 @@ class Session:
 
     def conversation(self, *, channel: str = "sms", user: str | None = None, target_task: str | None = None,
                      memory: Mapping[str, Any] | None = None, handoff_widget: str | None = None,
-                     trigger: str = "incomingMessage") -> BotConversation | FlowConversation:
+                     trigger: str | None = None, parameters: Mapping[str, Any] | None = None,
+                     ) -> BotConversation | FlowConversation:
         """One user's conversation: through the flow when the session has one, else with the bot.
 
         `handoff_widget` names the HTTP Request widget whose request is the flow's HTTP hand-off
-        (`FlowConversation.handoff`); without it the default rule picks one. `trigger`: how the user's
-        messages reach the flow — "incomingMessage" (Messaging, Programmable Chat) or
-        "incomingConversationMessage" (Conversations, e.g. Flex Conversations)."""
-        if trigger not in MESSAGE_TRIGGERS:
-            raise UsageError(f"trigger {trigger!r}: a conversation's messages arrive as "
-                             f"{' or '.join(MESSAGE_TRIGGERS)}")
+        (`FlowConversation.handoff`); without it the default rule picks one. `trigger`: the Studio event
+        that starts the flow — a kind of `TRIGGERS` ("message", "call", "conversation", "request",
+        "subflow") or its event name ("incomingMessage", …); default `default_trigger(channel)`.
+        `parameters`: `flow.data` of a request (REST) or subflow execution."""
+        event = trigger_event(trigger, channel)
+        if parameters and event not in PARAMETER_TRIGGERS:
+            raise UsageError(f"parameters are the flow.data of a REST or subflow execution, not of {event}",
+                             hint="use trigger: request (incomingRequest) or subflow (incomingParent)")
         if self.flow is not None:
             if target_task or memory:
                 raise UsageError(
@@ -345,11 +348,53 @@ class Session:
                     "Autopilot widget's target_task and memory_parameters decide them",
                     hint="set them on the widget in the flow, or drop the flow for this scenario")
             return FlowConversation(self.flow, channel=channel, user=user or default_user(channel),
-                                    handoff_widget=handoff_widget, trigger=trigger)
-        if trigger != "incomingMessage":
+                                    handoff_widget=handoff_widget, trigger=event, parameters=parameters)
+        if trigger is not None and event != default_trigger(channel):
             raise UsageError(f"trigger {trigger!r} needs a Studio flow: without one the user talks to the bot")
         return BotConversation(self.bot(None), channel=channel, user=user or default_user(channel),
                                target_task=target_task, memory=memory)
+
+
+#: Scenario and `chat --trigger` names of Studio's trigger events (reference/studio.md §2.1).
+TRIGGERS: dict[str, str] = {
+    "message": "incomingMessage", "call": "incomingCall", "conversation": "incomingConversationMessage",
+    "request": "incomingRequest", "subflow": "incomingParent",
+}
+#: Triggers whose execution starts without a message from the contact (the first turn starts it).
+STARTED_TRIGGERS = ("incomingCall", "incomingRequest", "incomingParent")
+#: Triggers whose execution gets `flow.data` from parameters.
+PARAMETER_TRIGGERS = ("incomingRequest", "incomingParent")
+
+
+def default_trigger(channel: str) -> str:
+    """A call on `voice`, an incoming message on every other channel."""
+    return "incomingCall" if channel == "voice" else "incomingMessage"
+
+
+def trigger_event(trigger: str | None, channel: str) -> str:
+    """The Studio event of a trigger name ("call") or event ("incomingCall"); UsageError for others."""
+    if trigger is None:
+        return default_trigger(channel)
+    if trigger in TRIGGERS:
+        return TRIGGERS[trigger]
+    if trigger in TRIGGERS.values():
+        return trigger
+    raise UsageError(f"unknown trigger {trigger!r}: expected one of {', '.join(TRIGGERS)}")
+
+
+def trigger_problem(loaded: Any, event: str) -> str | None:
+    """Why a loaded flow would stop at its Trigger for `event` (no transition with a `next`), else None.
+
+    Studio ends such an execution at once; a test of it would pass while nothing ran (no silent pass)."""
+    state = loaded.states.get(loaded.flow.initial_state) if hasattr(loaded, "states") else None
+    trigger_state = getattr(state, "state", None)
+    if trigger_state is None or trigger_state.type != "trigger" or trigger_state.next_for(event):
+        return None
+    handled = [t.event for t in trigger_state.transitions if t.next]
+    kinds = {value: key for key, value in TRIGGERS.items()}
+    shown = ", ".join(f"{e} (trigger: {kinds[e]})" if e in kinds else e for e in handled) or "none"
+    return (f"the flow's Trigger '{trigger_state.name}' has no transition for {event} (trigger: "
+            f"{kinds.get(event, event)}): Studio would end the execution at once; the Trigger handles {shown}")
 
 
 _TWILIO_DOMAIN = re.compile(r"https://([A-Za-z0-9-]+\.twil\.io)(?=[/\"'\s?#]|$)")
@@ -423,6 +468,8 @@ class BotConversation:
 TWILIO_NUMBER = "+15005550006"  # the Twilio side of the conversation (Twilio's magic test number)
 #: The Studio triggers a user's message can fire (reference/studio.md §2.1).
 MESSAGE_TRIGGERS = ("incomingMessage", "incomingConversationMessage")
+#: The speech recognizer's Confidence when a scenario gives none [uncertain: any value in 0..1 is Twilio's].
+DEFAULT_SPEECH_CONFIDENCE = 0.9
 # A Conversations message's `Source` per channel (trigger.conversation.Source) [uncertain for chat: "SDK"].
 CONVERSATION_SOURCES = {"sms": "SMS", "whatsapp": "WHATSAPP", "messenger": "MESSENGER", "chat": "SDK"}
 # Flex's channel_type for each conversation channel (ChannelAttributes.channel_type): webchat is "web".
@@ -433,7 +480,13 @@ class FlowConversation:
     """One user talking through a Studio flow: each message is an inbound message to the flow."""
 
     def __init__(self, loaded: Any, *, channel: str, user: str, handoff_widget: str | None = None,
-                 trigger: str = "incomingMessage") -> None:
+                 trigger: str = "incomingMessage", parameters: Mapping[str, Any] | None = None) -> None:
+        problem = trigger_problem(loaded, trigger)
+        if problem is not None:
+            raise UsageError(problem, hint="start it with a trigger the flow handles (scenario `trigger:`, chat "
+                                           "--trigger), or connect "
+                                           "that event in the flow")
+        self.parameters = dict(parameters or {})
         self._loaded = loaded
         self.handoff_widget = handoff_widget
         self.trigger = trigger
@@ -483,8 +536,15 @@ class FlowConversation:
             })
         return payload
 
-    def say(self, text: str) -> Turn:
+    def say(self, text: str, *, confidence: float | None = None) -> Turn:
+        """The contact's message; on a call, the caller's speech (SpeechResult, with its `confidence`)."""
         check_utterance(text)  # the flow's trigger or waiting widget never sees a refused message
+        if self.trigger in STARTED_TRIGGERS:
+            extra: dict[str, Any] = {}
+            if self.trigger == "incomingCall" and text:
+                conf = DEFAULT_SPEECH_CONFIDENCE if confidence is None else confidence
+                extra = {"SpeechResult": text, "Confidence": f"{conf:g}"}
+            return self._started_turn(text, extra, confidence=confidence if text else None)
         before = self.execution
         execution = self._loaded.inbound(self.contact, text, trigger=self.trigger, **self.inbound_payload(text))
         if execution is not before:
@@ -495,6 +555,66 @@ class FlowConversation:
         self.execution = execution
         return self._record_turn(text, wait=None)
 
+    def press(self, digits: str) -> Turn:
+        """Keypad input on a call (Digits): a Gather's `keypress`, or DTMF to the bot."""
+        if self.trigger != "incomingCall":
+            raise UsageError(f"digits are keypad input on a call; this conversation starts with {self.trigger}",
+                             hint="use trigger: call (the default on channel: voice)")
+        if not digits or any(ch not in "0123456789*#w" for ch in digits):
+            raise UsageError(f"digits {digits!r}: expected keypad keys 0-9, * and #")
+        return self._started_turn("", {"Digits": digits}, digits=digits)
+
+    def _started_turn(self, text: str, extra: dict[str, Any], *, digits: str | None = None,
+                      confidence: float | None = None) -> Turn:
+        """A turn of a call, REST or subflow execution: the first starts the execution (the call rings,
+        the request arrives), then the turn's speech, digits or message goes to the widget waiting."""
+        started = self.execution is None
+        if started:
+            self.execution = self._loaded.start(self.trigger, **self.start_payload())
+            self.executions.append(self.execution)
+        body = text or digits or ""
+        if not started or body:
+            execution = self.execution
+            if execution.status != "active":
+                if self.trigger == "incomingCall":
+                    raise UsageError("the call has ended (the flow hung up): the caller cannot say more",
+                                     hint="end the scenario at the turn the call ends")
+                # After a REST or subflow execution, the contact's reply is a new incoming message.
+                return self._after_started(text)
+            execution.check_timeouts()
+            if execution.status != "active":
+                raise UsageError("the execution ended on a timeout before this input",
+                                 hint="end the scenario at the turn the execution ends")
+            execution.deliver(body, **extra)
+        turn = self._record_turn(text, wait=None)
+        if digits is not None or confidence is not None:
+            turn = replace(turn, digits=digits, confidence_heard=confidence)
+            self.turns[-1] = turn
+        return turn
+
+    def _after_started(self, text: str) -> Turn:
+        problem = trigger_problem(self._loaded, "incomingMessage")
+        if problem is not None:
+            raise UsageError(f"the {self.trigger} execution has ended, so this message would start a new "
+                             f"execution: {problem}")
+        execution = self._loaded.inbound(self.contact, text, trigger="incomingMessage",
+                                         **{"Body": text, "To": TWILIO_NUMBER})
+        self.execution = execution
+        self.executions.append(execution)
+        self._steps_seen = self._messages_seen = 0
+        return self._record_turn(text, wait=None)
+
+    def start_payload(self) -> dict[str, Any]:
+        """What Twilio posts to start a call, REST or subflow execution (trigger.call.*, trigger.request.*,
+        trigger.parent.*) [reference/studio.md §2.1]."""
+        if self.trigger == "incomingCall":
+            return {"From": self.contact, "To": TWILIO_NUMBER, "Caller": self.contact, "Called": TWILIO_NUMBER,
+                    "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01"}
+        if self.trigger == "incomingRequest":  # the REST API's To is the contact, From the flow's number
+            return {"To": self.contact, "From": TWILIO_NUMBER, "Parameters": dict(self.parameters)}
+        return {"From": self.contact, "To": TWILIO_NUMBER, "parameters": dict(self.parameters),
+                "trigger_type": "message"}
+
     def wait(self, seconds: float) -> Turn:
         """Let `seconds` pass on the clock with no message: due widget timeouts fire (Studio's `timeout`
         events, e.g. the Autopilot widget's after its `timeout`)."""
@@ -502,6 +622,9 @@ class FlowConversation:
         advance = getattr(clock, "advance", None)
         if advance is None:
             raise UsageError("waiting needs a controllable clock (harness.clock.FixedClock)")
+        if self.trigger in STARTED_TRIGGERS and self.execution is None:  # the call rings, then silence
+            self.execution = self._loaded.start(self.trigger, **self.start_payload())
+            self.executions.append(self.execution)
         advance(seconds)
         if self.execution is not None and self.execution.status == "active":
             self.execution.check_timeouts()

@@ -334,7 +334,9 @@ class SendToAutopilot(Widget):
 
     def on_message(self, ex: Execution, st: CompiledState, wait: Waiting,
                    inbound: dict[str, Any]) -> Done | Park:
-        return self._send(ex, st, wait.data, str(inbound.get("Body", "")))
+        # On a call the caller's keypad input reaches the bot as Digits (a Collect's or Listen's DTMF).
+        digits = inbound.get("Digits") if ex.trigger_kind == "call" else None
+        return self._send(ex, st, wait.data, str(inbound.get("Body", "")), digits=digits)
 
     def on_timeout(self, ex: Execution, st: CompiledState, wait: Waiting) -> Done:
         """The widget's `timeout`, or Autopilot's 4-hour listen limit when it comes first: either way the
@@ -352,11 +354,12 @@ class SendToAutopilot(Widget):
         event = ex.environment.bot_expiry_event if expired else "timeout"
         return Done(event, self._outputs(ex, data), info)
 
-    def _send(self, ex: Execution, st: CompiledState, data: dict[str, Any], text: str) -> Done | Park:
+    def _send(self, ex: Execution, st: CompiledState, data: dict[str, Any], text: str,
+              digits: Any = None) -> Done | Park:
         dialogue = data["dialogue"]
         data["input"] = text
         try:
-            turn = dialogue.send(text)
+            turn = dialogue.send(text, digits=str(digits)) if digits else dialogue.send(text)
         except HarnessError as err:
             return Done("failure", self._outputs(ex, data), {"error": f"the bot failed: {err.message}"})
         data["turn"] = turn

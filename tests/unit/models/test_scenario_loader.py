@@ -359,11 +359,12 @@ def test_schema_problems_are_all_reported_in_file_order() -> None:
                  "memory_absent, tasks_run, ended, handoff",
         prefix + "12:15 (/scenarios/0/turns/1/user): expected a string (quote numbers and yes/no, e.g. '42', "
                  "'yes'), found 42",
-        prefix + "13:9 (/scenarios/0/turns/2): expected exactly one of `user`, `variants`, `wait` or `include` (an "
-                 "include takes no `expect`), found an empty object",
+        prefix + "13:9 (/scenarios/0/turns/2): expected exactly one of `user`, `variants`, `wait`, `digits` or "
+                 "`include` (an include takes no `expect`), found an empty object",
         prefix + "15:12 (/scenarios/1/turns): expected at least 1 item(s), found 0",
         prefix + "16:13 (/scenarios/1/colour): unknown key 'colour'; allowed keys: name, description, tags, "
-                 "target_task, memory, channel, channels, user, parametrize, provider_state, turns, expect, replay",
+                 "target_task, memory, channel, channels, user, trigger, parameters, parametrize, provider_state, "
+                 "turns, expect, replay",
     ]
 
 
@@ -390,7 +391,7 @@ def test_semantic_problems_are_all_reported() -> None:
     ("bot: bot.json\n", "inline.scenario.yaml:1:1: missing required key 'scenarios'"),
     ("scenarios: [{name: a, turns: [{user: hi, variants: [x]}]}]\n",
      "inline.scenario.yaml:1:31 (/scenarios/0/turns/0): a turn has exactly one of `user`, `variants`, "
-     "`wait` or `include`; found more than one"),
+     "`wait`, `digits` or `include`; found more than one"),
     ("scenarios: [{name: 'a[1]', turns: [{user: hi}]}]\n",
      "inline.scenario.yaml:1:20 (/scenarios/0/name): expected a name on one line without '[', ']' or '::', "
      'found "a[1]"'),
