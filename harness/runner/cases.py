@@ -70,23 +70,6 @@ def run_case(pool: SessionPool, scenario: Scenario, *, file: ScenarioFile | None
     return result
 
 
-def _check_channel(session: Session, scenario: Scenario) -> None:
-    """A call reaches a flow only through its Trigger's `incomingCall` transition (reference/studio.md
-    §2.1): a voice scenario (one `channels:` entry, say) through a flow without one is refused, never run
-    as a message that could pass. With the bot alone, voice is just the bot's channel."""
-    flow = getattr(session.flow, "flow", None)
-    if scenario.channel != "voice" or flow is None:
-        return
-    trigger = flow.initial
-    if trigger.next_for("incomingCall") is None:
-        handled = ", ".join(t.event for t in trigger.transitions if t.next) or "none"
-        raise UsageError(
-            f"scenario '{scenario.id}': channel voice needs a call, but the flow's Trigger "
-            f"'{trigger.name}' has no incomingCall transition (it handles: {handled})",
-            scenario.location(),
-            "drop voice from `channels:` for this flow, or give the Trigger an incomingCall transition")
-
-
 class _StartFailed(Exception):
     """The case's session could not start (carries the HarnessError): told apart from a conversation that
     broke, because a malformed bot or flow file is invalid input."""
@@ -123,7 +106,6 @@ def _converse(pool: SessionPool, scenario_file: ScenarioFile, scenario: Scenario
         raise _StartFailed(HarnessErrors(unknown))
     # The seed names the file and the case, not the path: goldens must not change with the checkout folder.
     session.reset(f"{Path(scenario_file.path).name}::{scenario.id}")
-    _check_channel(session, scenario)
     try:
         conversation = session.conversation(channel=scenario.channel, user=scenario.user,
                                             target_task=scenario.target_task, memory=scenario.memory or None,
