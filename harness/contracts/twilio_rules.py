@@ -7,15 +7,20 @@ Each check returns `ContractProblem`s (rule names start with `twilio.`), reporte
 - `twilio.size`: the rendered attributes fit Send to Flex's documented 1024 characters and TaskRouter's
   4096 (whitespace included) — reference/taskrouter.md §3.3.
 - `twilio.required`: the keys Flex needs per channel are present and not empty (`name`, `channelType`,
-  `channelSid` for legacy messaging/chat tasks; `name` for voice) and a messaging task carries the
-  customer's address (`customerAddress`, `from` or `name`, E.164 or `whatsapp:+…`).
+  `channelSid` for legacy messaging/chat tasks, `conversationSid` instead of it for a Flex Conversations
+  task, i.e. one an Interaction created (`flexInteractionSid`; reference/taskrouter.md §4.2); `name` for
+  voice) and a messaging task carries the customer's address (`customerAddress`, `from` or `name`, E.164
+  or `whatsapp:+…`).
   An empty string is what lax Liquid renders for an undefined variable, so it counts as missing.
 - `twilio.forbidden`: no PII in the payload: card numbers (13–19 digits passing the Luhn check), US
   social security numbers, and keys named like secrets or card data (configurable).
 - `twilio.autopilot-from`: the flow's Autopilot widget sends `from` as the hand-off guide requires —
   messaging with Flex: `{{trigger.message.ChannelAttributes.from}}` (the guest's address reaches
   Flex); messaging without Flex: `{{flow.channel.address}}` ("Your messages will fail if you change
-  this value"); chat: any non-empty label (examples/hospitality/README.md). Scenario runs apply it only
+  this value"); chat: any non-empty label (examples/hospitality/README.md). A Flex Conversations flow
+  (its Trigger starts from incomingConversationMessage only) has no Programmable Chat channel attributes:
+  Send to Flex adds the customer's address itself (reference/taskrouter.md §4.2), so its Autopilot widget
+  keeps `{{flow.channel.address}}` as messaging without Flex does [uncertain]. Scenario runs apply it only
   to scenarios that hand off (a conversation that never reaches a hand-off is not the guide's concern).
 
 Every rule can be turned off by its id (`TwilioRules(disabled=frozenset({"twilio.autopilot-from"}))`, in a
@@ -139,6 +144,8 @@ def _required_problems(
 ) -> list[ContractProblem]:
     problems = []
     required = rules.required_keys.get(channel or "", DEFAULT_REQUIRED)
+    if parsed.get("flexInteractionSid"):  # Flex Conversations: the task's media is a Conversation, not a channel
+        required = tuple("conversationSid" if key == "channelSid" else key for key in required)
     for key in required:
         if _blank(parsed.get(key)):
             state = "empty (an undefined Liquid variable?)" if key in parsed else "missing"
@@ -267,7 +274,7 @@ def check_autopilot_from(flow: Flow, *, channel: str | None = None, rules: Twili
     if not rules.allows("twilio.autopilot-from"):
         return []
     problems = []
-    has_flex = any(state.type == "send-to-flex" for state in flow.states)
+    has_flex = any(state.type == "send-to-flex" for state in flow.states) and not flow.conversations_only
     # Chat: a display label, anything non-empty; messaging: the guide's template.
     wanted = None if channel in CHAT_CHANNELS else FLEX_FROM if has_flex else NO_FLEX_FROM
     for state in flow.states:

@@ -20,6 +20,7 @@ from harness.models.scenario_expect import (
     FlexHandoffExpect,
     FlowExpect,
     HttpHandoffExpect,
+    InteractionExpect,
     MessageExpect,
     ScenarioExpect,
     TextMatch,
@@ -516,6 +517,8 @@ def _check_flex(out: _Collector, expect: FlexHandoffExpect, handoff: Mapping[str
             handoff = {**handoff, "queue_name": queue_of(handoff)}  # the workflow's routing names it
         _one_of_names(out, "queue", expect.queue, handoff, names, at)
     _check_task_state(out, expect, handoff, at)
+    if expect.interaction is not None:
+        _check_interaction(out, expect.interaction, handoff, at)
     if expect.priority is not None:
         priority = handoff.get("priority")
         try:
@@ -525,6 +528,20 @@ def _check_flex(out: _Collector, expect: FlexHandoffExpect, handoff: Mapping[str
         if not same:
             out.add("handoff", expect.priority, priority if priority is not None else MISSING, "",
                     "handoff.priority", (*at, "priority"))
+
+
+def _check_interaction(out: _Collector, expect: InteractionExpect, handoff: Mapping[str, Any],
+                       at: tuple[str, ...]) -> None:
+    """Flex Conversations: the task was created by an Interaction (reference/taskrouter.md §3.1), of the
+    expected channel type; a task Send to Flex created directly (legacy messaging) fails."""
+    where = (*at, "interaction")
+    if not handoff.get("interaction_sid"):
+        out.add("handoff", Expected("a task created by a Flex Interaction"),
+                Expected("a task created without an Interaction"), "", "handoff.interaction", where)
+        return
+    if expect.channel is not None and handoff.get("interaction_channel_type") != expect.channel:
+        out.add("handoff", expect.channel, handoff.get("interaction_channel_type") or MISSING, "",
+                "handoff.interaction.channel", (*where, "channel"))
 
 
 def _check_task_state(out: _Collector, expect: FlexHandoffExpect | AutopilotHandoffExpect,

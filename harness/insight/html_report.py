@@ -182,6 +182,7 @@ def _case_html(number: int, case: Mapping[str, Any], flow: Flow | None, uncovere
     body.append("</div>")
     handoff = transcript.get("handoff")
     if handoff:
+        body.append(_interaction_html(transcript, handoff))
         body.append("<details open><summary>Handoff payload</summary><pre>"
                     + escape(json.dumps(handoff, indent=2, default=str)) + "</pre></details>")
     body.append("</details></section>")
@@ -201,7 +202,35 @@ def _handoff_bubble(handoff: Mapping[str, Any]) -> str:
     where = handoff.get("queue") or handoff.get("url") or handoff.get("uri") or handoff.get("widget") or ""
     kind = escape(str(handoff.get("kind")))
     shown = f": {escape(str(where))}" if where else ""
-    return f"<div class='msg agent'><div class='bubble'>Handed off to an agent ({kind}{shown})</div></div>"
+    via = ""
+    if handoff.get("interaction_sid"):  # Flex Conversations: the task came through an Interaction
+        channel = handoff.get("interaction_channel_type")
+        via = f" via Interaction{' (' + escape(str(channel)) + ')' if channel else ''}"
+    return f"<div class='msg agent'><div class='bubble'>Handed off to an agent ({kind}{shown}){via}</div></div>"
+
+
+def _interaction_html(transcript: Mapping[str, Any], handoff: Mapping[str, Any]) -> str:
+    """Flex Conversations: the Interaction beside the task it created (reference/taskrouter.md §3.1):
+    its SID, its channel (type and UO… SID) and the task's SID, queue and status. Empty without one."""
+    sid = handoff.get("interaction_sid")
+    if not sid:
+        return ""
+    flow = transcript.get("flow") or {}
+    recorded = next((i for i in flow.get("interactions") or () if isinstance(i, Mapping) and i.get("sid") == sid),
+                    {})
+    channel = recorded.get("channel") if isinstance(recorded.get("channel"), Mapping) else {}
+    rows = (
+        ("Interaction", sid),
+        ("channel type", channel.get("type") or handoff.get("interaction_channel_type")),
+        ("channel", channel.get("sid")),
+        ("task created", handoff.get("task_sid") or recorded.get("task_sid")),
+        ("queue", handoff.get("queue")),
+        ("task status", handoff.get("status") or handoff.get("assignment_status")),
+    )
+    cells = "".join(f"<tr><th>{escape(label)}</th><td><code>{escape(str(value))}</code></td></tr>"
+                    for label, value in rows if value)
+    return ("<details open class='interaction'><summary>Flex Interaction and its task</summary>"
+            f"<table>{cells}</table></details>")
 
 
 # Widgets whose step sends one message to the user (counted to place the handoff among a turn's replies).

@@ -940,7 +940,8 @@ def implicit_bots(flow: Flow, assistant: Assistant) -> dict[str | None, Assistan
 
 def _linked_rules(flow: Flow, bots: Mapping[str | None, Assistant], find: _Finder) -> None:
     widgets = {s.name: s for s in flow.states if s.type == "send-to-auto-pilot"}
-    has_flex = any(s.type == "send-to-flex" for s in flow.states)
+    # A Flex Conversations flow has no Programmable Chat channel to send from: the default sender stays.
+    has_flex = any(s.type == "send-to-flex" for s in flow.states) and not flow.conversations_only
     voice_only = _voice_only(flow)
     for state in widgets.values():
         if state.name not in voice_only:  # a call has no sender: the guide's rules are for messages

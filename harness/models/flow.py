@@ -164,6 +164,15 @@ class Flow:
         return self._by_name[self.initial_state]
 
     @property
+    def conversations_only(self) -> bool:
+        """A Flex Conversations flow: its Trigger starts from incomingConversationMessage and not from
+        incomingMessage, so messages arrive without Programmable Chat's channel attributes and Send to
+        Flex adds the customer's address itself (reference/taskrouter.md §4.2)."""
+        trigger = self._by_name.get(self.initial_state)
+        return (trigger is not None and trigger.next_for("incomingConversationMessage") is not None
+                and trigger.next_for("incomingMessage") is None)
+
+    @property
     def state_names(self) -> tuple[str, ...]:
         return tuple(state.name for state in self.states)
 

@@ -150,6 +150,13 @@ class MessageExpect:
 
 
 @dataclass(frozen=True)
+class InteractionExpect:
+    """`handoff.flex.interaction`: the task came through a Flex Interaction (of this channel type)."""
+
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
 class FlexHandoffExpect:
     attributes: Mapping[str, Any] | None = None
     attributes_schema: Mapping[str, Any] | None = None
@@ -159,6 +166,8 @@ class FlexHandoffExpect:
     priority: int | None = None
     queue_history: tuple[str, ...] | None = None  # every queue the task entered (timeouts move it on)
     status: str | None = None  # the task's assignment_status after the last turn
+    # Flex Conversations: an Interaction created the task; `channel` is its channel type (sms, whatsapp, web…)
+    interaction: InteractionExpect | None = None
     kind: str = "flex"
 
 

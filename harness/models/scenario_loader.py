@@ -48,6 +48,7 @@ from harness.models.scenario_expect import (
     FlexHandoffExpect,
     FlowExpect,
     HttpHandoffExpect,
+    InteractionExpect,
     MessageExpect,
     ScenarioExpect,
     TextMatch,
@@ -615,6 +616,8 @@ class _Loader(IncludedParts):
                 workflow=spec.get("workflow"), channel=spec.get("channel"), queue=spec.get("queue"),
                 priority=spec.get("priority"), status=spec.get("status"),
                 queue_history=tuple(spec["queue_history"]) if "queue_history" in spec else None,
+                interaction=(InteractionExpect(channel=spec["interaction"].get("channel"))
+                             if "interaction" in spec else None),
             )
         spec = raw["http"]
         here = origin.child("http")

@@ -712,6 +712,10 @@ class FlowConversation:
                        "task_sid": task.get("sid"), "routing": task.get("routing")}
             if task.get("interaction_sid"):  # Flex Conversations: the Interaction that created the task
                 handoff["interaction_sid"] = task["interaction_sid"]
+                interaction = next((i for i in self.execution.interactions
+                                    if i.get("sid") == task["interaction_sid"]), None)
+                if interaction is not None:  # the Interaction's channel (reference/taskrouter.md §3.1)
+                    handoff["interaction_channel_type"] = (interaction.get("channel") or {}).get("type")
             return _with_live_task(handoff, self._loaded.environment.taskrouter)
         bot_handoff = autopilot_handoff(self.turns, self._loaded.environment.taskrouter)
         if bot_handoff is not None:  # a voice bot transferred the call itself

@@ -93,5 +93,5 @@ def test_a_static_regex_that_does_not_compile_is_a_lint_error(tmp_path: Path,
 def test_a_folder_lints_its_bots_and_flows_and_skips_other_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint", str(EXAMPLES / "hospitality")]) == 0
     captured = capsys.readouterr()
-    assert "5 file(s) checked: 0 error(s)" in captured.out  # assistant.json and the four flows
+    assert "6 file(s) checked: 0 error(s)" in captured.out  # assistant.json and the five flows
     assert "skipped 4 file(s)" in captured.err  # workflow.json, voice_workflow.json, queues.json, package.json
