@@ -397,16 +397,20 @@ def flow_svg(flow: Flow, steps: list[Mapping[str, Any]], uncovered: set[str] = f
             labels.append(f'<text class="label edge-label" x="{lx + 4:.1f}" y="{ly:.1f}">'
                           f"{escape(transition.event)}</text>")
     parts.extend(labels)
-    for state in flow.states:
-        x, y = position[state.name]
-        css = "node entered" if state.name in entered else ("node uncovered" if state.name in uncovered else "node")
-        name = state.name if len(state.name) <= 24 else state.name[:23] + "…"
-        parts.append(f'<g class="{css}"><rect x="{x:.1f}" y="{y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6"/>'
-                     f'<text x="{x + 8:.1f}" y="{y + 18:.1f}" font-weight="bold">{escape(name)}</text>'
-                     f'<text class="label" x="{x + 8:.1f}" y="{y + 34:.1f}">{escape(state.type)}</text>'
-                     f"<title>{escape(state.name)} ({escape(state.type)})</title></g>")
+    parts.extend(_node(state, position[state.name], entered, uncovered) for state in flow.states)
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _node(state: Any, at: tuple[float, float], entered: Any, uncovered: Any) -> str:
+    """One widget box: its name (cut at 24 characters), its type, and whether the run entered it."""
+    x, y = at
+    css = "node entered" if state.name in entered else ("node uncovered" if state.name in uncovered else "node")
+    name = state.name if len(state.name) <= 24 else state.name[:23] + "…"
+    return (f'<g class="{css}"><rect x="{x:.1f}" y="{y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6"/>'
+            f'<text x="{x + 8:.1f}" y="{y + 18:.1f}" font-weight="bold">{escape(name)}</text>'
+            f'<text class="label" x="{x + 8:.1f}" y="{y + 34:.1f}">{escape(state.type)}</text>'
+            f"<title>{escape(state.name)} ({escape(state.type)})</title></g>")
 
 
 # --- graphviz layout (optional) ------------------------------------------------------------------------
@@ -547,15 +551,7 @@ def _graphviz_svg(flow: Flow, steps: list[Mapping[str, Any]], uncovered: set[str
                           f'<text class="label edge-label" x="{x:.1f}" y="{y + LABEL_FONT_SIZE / 2 - 1:.1f}" '
                           f'text-anchor="middle">{escape(event)}</text>')
     parts.extend(labels)
-    for state in flow.states:
-        if state.name not in layout.nodes:
-            continue
-        x, y = layout.nodes[state.name]
-        css = "node entered" if state.name in entered else ("node uncovered" if state.name in uncovered else "node")
-        name = state.name if len(state.name) <= 24 else state.name[:23] + "…"
-        parts.append(f'<g class="{css}"><rect x="{x:.1f}" y="{y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6"/>'
-                     f'<text x="{x + 8:.1f}" y="{y + 18:.1f}" font-weight="bold">{escape(name)}</text>'
-                     f'<text class="label" x="{x + 8:.1f}" y="{y + 34:.1f}">{escape(state.type)}</text>'
-                     f"<title>{escape(state.name)} ({escape(state.type)})</title></g>")
+    parts.extend(_node(state, layout.nodes[state.name], entered, uncovered)
+                 for state in flow.states if state.name in layout.nodes)
     parts.append("</svg>")
     return "\n".join(parts)
